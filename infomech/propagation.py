@@ -1,0 +1,301 @@
+r"""Batched propagation ``x <- act(corr(x, k))`` with observables recorded at every step.
+
+The update of the paper, for steps :math:`t = 0, \dots, T-1`:
+
+.. math::
+
+    x_{t+1} = \mathrm{act}\big(k_t \star \tilde x_t\big), \qquad
+    \tilde x_t = x_t / \operatorname{std}(x_t) \ \text{(optional rescaling)},
+
+with :math:`\star` the cross-correlation of CNN frameworks, zero ("SAME") padding, no bias, one
+channel per kernel. Many kernels run in ONE grouped ``conv2d`` call (kernel ``i`` acts on channel
+``i``); kernels may change with the step (a *schedule*, cycled: bipolar runs, the 2x2 alternating
+placement).
+
+Light cone. A kernel of radius ``r`` moves nothing farther than ``r`` pixels per step, so after
+``T`` steps the state vanishes outside the initial support grown by ``r*T``. When the activation
+maps 0 to 0 we compute on that window only (clipped to the image, where zero padding then
+coincides with the image border): the result is exact, and much cheaper for small patterns. The
+rescaling uses the statistics of the full image (the zeros outside the window included).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from ._array import ArrayLike, is_torch
+from .observables import Weights, coordinates, isotropy, moments, spread2, weights_of
+from .observables import steady_state_speed as _steady
+
+Activation = str | Callable[[torch.Tensor], torch.Tensor]
+
+ACTIVATIONS: dict[str, Callable[[torch.Tensor], torch.Tensor]] = {
+    "relu": torch.relu,
+    "none": lambda t: t,
+    "abs": torch.abs,
+}
+
+
+def activation_fn(activation: Activation) -> Callable[[torch.Tensor], torch.Tensor]:
+    """Resolve ``"relu"``, ``"none"``, ``"abs"`` or a callable on tensors."""
+    if callable(activation):
+        return activation
+    if activation not in ACTIVATIONS:
+        raise ValueError(f"unknown activation {activation!r}; expected one of "
+                         f"{sorted(ACTIVATIONS)} or a callable")
+    return ACTIVATIONS[activation]
+
+
+@dataclass
+class Trajectory:
+    """Observables of a batched run; index ``[t, i]`` is step ``t`` of kernel ``i``.
+
+    Attributes
+    ----------
+    mass : (T+1, K)
+        Total weight (|x| by default) at each step.
+    centre : (T+1, K, 2)
+        Centre of mass (x, y) in pixels from the image centre; NaN where the mass is zero.
+    covariance : (T+1, K, 2, 2)
+        Weighted covariance of pixel positions.
+    row_centre : (T+1, K)
+        The authors' measurement: centre of mass along the central row (NaN where it is empty).
+    final : (K, H, W)
+        The state after the last step.
+    frames : dict t -> (K, H, W)
+        Full-size states at the steps asked for with ``frames=``.
+    """
+
+    mass: np.ndarray
+    centre: np.ndarray
+    covariance: np.ndarray
+    row_centre: np.ndarray
+    final: np.ndarray
+    frames: dict[int, np.ndarray] = field(default_factory=dict)
+    window: tuple[int, int, int, int] = (0, 0, 0, 0)
+
+    @property
+    def steps(self) -> int:
+        """Number of steps T."""
+        return self.mass.shape[0] - 1
+
+    def displacement(self, measure: str = "2d") -> np.ndarray:
+        """``mu(t) - mu(0)``: (T+1, K, 2) for ``"2d"``, (T+1, K) for ``"row"``."""
+        if measure == "2d":
+            return self.centre - self.centre[0]
+        if measure == "row":
+            return self.row_centre - self.row_centre[0]
+        raise ValueError(f"unknown measure {measure!r}; expected '2d' or 'row'")
+
+    def distance(self, measure: str = "2d") -> np.ndarray:
+        """``|mu(t) - mu(0)|``, shape (T+1, K)."""
+        d = self.displacement(measure)
+        return np.linalg.norm(d, axis=-1) if measure == "2d" else np.abs(d)
+
+    def speed(self, measure: str = "2d") -> np.ndarray:
+        """Mean speed ``|mu(T) - mu(0)| / T`` in px/step, shape (K,)."""
+        if self.steps < 1:
+            raise ValueError("speed needs at least one step")
+        return self.distance(measure)[-1] / self.steps
+
+    def steady_state_speed(self, measure: str = "2d") -> np.ndarray:
+        """Slope of ``|mu(t) - mu(0)|`` over the second half of the run, shape (K,)."""
+        return _steady(self.distance(measure))
+
+    def sigma2(self) -> np.ndarray:
+        """Spread ``tr(Sigma)/2`` per step, (T+1, K)."""
+        return spread2(self.covariance)
+
+    def isotropy(self) -> np.ndarray:
+        """Isotropy ratio of the covariance per step, (T+1, K)."""
+        return isotropy(self.covariance)
+
+
+def _as_tensor(a: ArrayLike, dtype: torch.dtype, device: torch.device) -> torch.Tensor:
+    if is_torch(a):
+        return a.to(dtype=dtype, device=device)
+    return torch.as_tensor(np.asarray(a, dtype=float), dtype=dtype, device=device)
+
+
+def _schedule(kernels: Any, dtype: torch.dtype, device: torch.device) -> torch.Tensor:
+    """Kernels as a (P, K, n, n) tensor: P schedule phases cycled over steps, K kernels."""
+    seq = list(kernels) if isinstance(kernels, list | tuple) else [kernels]
+    if not seq:
+        raise ValueError("kernels: empty schedule")
+    ts = []
+    for k in seq:
+        t = _as_tensor(k, dtype, device)
+        if t.ndim == 2:
+            t = t[None]
+        if t.ndim != 3:
+            raise ValueError(f"kernels must have shape (n, n) or (K, n, n); got {tuple(t.shape)}")
+        ts.append(t)
+    shapes = {tuple(t.shape) for t in ts}
+    if len(shapes) != 1:
+        raise ValueError(f"all phases of a kernel schedule must have one shape; got {sorted(shapes)}")
+    K, n0, n1 = ts[0].shape
+    if K == 0:
+        raise ValueError("kernels: no kernels given (K = 0)")
+    if n0 != n1:
+        raise ValueError(f"kernels must be square; got {n0} x {n1}")
+    if n0 % 2 == 0:
+        raise ValueError(f"kernels must have odd size to have a centre; got {n0} x {n1} "
+                         "(embed even kernels, e.g. kernels.alternating_2x2)")
+    out = torch.stack(ts)
+    if not bool(torch.isfinite(out).all()):
+        raise ValueError("kernels contain NaN or Inf")
+    return out
+
+
+def propagate(
+    x: ArrayLike,
+    kernels: Any,
+    steps: int,
+    *,
+    activation: Activation = "relu",
+    rescale: bool = False,
+    weights: Weights = "abs",
+    frames: Sequence[int] = (),
+    dtype: torch.dtype = torch.float64,
+    device: str | torch.device | None = None,
+    light_cone: bool = True,
+    batch_size: int | None = None,
+) -> Trajectory:
+    r"""Run :math:`x \leftarrow \mathrm{act}(k \star x)` for ``steps`` steps, many kernels at once.
+
+    Parameters
+    ----------
+    x : array (H, W) or (K, H, W)
+        Initial image, shared by all kernels, or one per kernel. Must have non-zero mass.
+    kernels : array (n, n) or (K, n, n), or a list of such arrays (a schedule cycled over steps)
+        Odd ``n``. Kernel ``i`` acts on image ``i``.
+    steps : int
+        Number of steps T >= 0.
+    activation : {"relu", "none", "abs"} or callable
+    rescale : bool
+        Divide by the (full-image) standard deviation before every step, as the authors do.
+    weights : {"abs", "signed", "relu"}
+        Weights of the observables (see :mod:`infomech.observables`).
+    frames : sequence of int
+        Steps whose full-size state to keep (nothing else is stored).
+    dtype, device : torch dtype and device (float64 on the CPU by default; CUDA works).
+    light_cone : bool
+        Compute only inside the light cone of the initial support (exact; see module notes).
+    batch_size : int, optional
+        Kernels per chunk, to bound memory; default all at once.
+
+    Returns
+    -------
+    Trajectory
+    """
+    if isinstance(steps, bool) or int(steps) != steps:
+        raise TypeError(f"steps must be an integer; got {steps!r}")
+    steps = int(steps)
+    if steps < 0:
+        raise ValueError(f"steps must be >= 0; got {steps}")
+    if dtype not in (torch.float32, torch.float64):
+        raise TypeError(f"dtype must be torch.float32 or torch.float64; got {dtype}")
+    dev = torch.device(device) if device is not None else (
+        x.device if is_torch(x) else torch.device("cpu"))
+    act = activation_fn(activation)
+    if weights not in ("abs", "signed", "relu"):
+        raise ValueError(f"unknown weights {weights!r}; expected 'abs', 'signed' or 'relu'")
+    sched = _schedule(kernels, dtype, dev)
+    P, K, n, _ = sched.shape
+    img = _as_tensor(x, dtype, dev)
+    if img.ndim == 2:
+        img = img[None]
+    if img.ndim != 3 or img.shape[-1] == 0 or img.shape[-2] == 0:
+        raise ValueError(f"x must have shape (H, W) or (K, H, W); got {tuple(img.shape)}")
+    if img.shape[0] not in (1, K):
+        raise ValueError(f"x has {img.shape[0]} images but there are {K} kernels")
+    if not bool(torch.isfinite(img).all()):
+        raise ValueError("x contains NaN or Inf")
+    if bool((weights_of(img, weights).sum(dim=(-2, -1)) == 0).any()):
+        raise ValueError("x has zero mass: its centre of mass is undefined")
+    frames = sorted({int(f) for f in frames})
+    if any(f < 0 or f > steps for f in frames):
+        raise ValueError(f"frames must lie in [0, {steps}]; got {frames}")
+    H, W = img.shape[-2:]
+    r = n // 2
+
+    # light cone window (rows y0:y1, cols x0:x1)
+    zero_ok = bool(act(torch.zeros(1, dtype=dtype, device=dev)).abs().max() == 0)
+    if light_cone and zero_ok:
+        nz = (img != 0).any(dim=0)
+        rows = torch.nonzero(nz.any(dim=1)).flatten()
+        cols = torch.nonzero(nz.any(dim=0)).flatten()
+        m = r * steps
+        y0, y1 = max(0, int(rows[0]) - m), min(H, int(rows[-1]) + 1 + m)
+        x0, x1 = max(0, int(cols[0]) - m), min(W, int(cols[-1]) + 1 + m)
+    else:
+        y0, y1, x0, x1 = 0, H, 0, W
+    xs, ys = coordinates(y1 - y0, x1 - x0, dtype=dtype, device=dev,
+                         origin=((W - 1) / 2 - x0, (H - 1) / 2 - y0))
+    row = H // 2 - y0
+    npix = H * W
+
+    chunk = K if batch_size is None else int(batch_size)
+    if chunk < 1:
+        raise ValueError(f"batch_size must be >= 1; got {batch_size}")
+    out_m, out_c, out_s, out_r, out_f = [], [], [], [], []
+    kept: dict[int, list[torch.Tensor]] = {f: [] for f in frames}
+    for start in range(0, K, chunk):
+        stop = min(K, start + chunk)
+        ks = sched[:, start:stop, None]  # (P, k, 1, n, n)
+        cur = img[:, y0:y1, x0:x1]
+        cur = (cur.expand(stop - start, -1, -1) if cur.shape[0] == 1 else cur[start:stop])
+        cur = cur[None].contiguous()  # (1, k, h, w)
+        ms, cs, ss, rs = [], [], [], []
+
+        def record(state: torch.Tensor, t: int) -> None:
+            w = weights_of(state[0], weights)
+            mm, cc, sv = moments(w, xs, ys)
+            ms.append(mm)
+            cs.append(cc)
+            ss.append(sv)
+            if 0 <= row < y1 - y0:
+                rw = w[:, row, :].double()
+                rm = rw.sum(-1)
+                rs.append(torch.where(rm == 0, torch.full_like(rm, float("nan")),
+                                      (rw * xs.double()).sum(-1) / torch.where(rm == 0, 1.0, rm)))
+            else:
+                rs.append(torch.full((stop - start,), float("nan"), dtype=torch.float64,
+                                     device=dev))
+            if t in kept:
+                full = torch.zeros((stop - start, H, W), dtype=dtype, device=dev)
+                full[:, y0:y1, x0:x1] = state[0]
+                kept[t].append(full.cpu())
+
+        record(cur, 0)
+        for t in range(steps):
+            if rescale:
+                s1 = cur.sum(dim=(-2, -1), keepdim=True)
+                s2 = (cur * cur).sum(dim=(-2, -1), keepdim=True)
+                var = (s2 / npix - (s1 / npix) ** 2).clamp_min(0)
+                std = torch.sqrt(var)
+                cur = cur / torch.where(std > 0, std, torch.ones_like(std))
+            cur = act(F.conv2d(cur, ks[t % P], padding=r, groups=stop - start))
+            record(cur, t + 1)
+        out_m.append(torch.stack(ms))
+        out_c.append(torch.stack(cs))
+        out_s.append(torch.stack(ss))
+        out_r.append(torch.stack(rs))
+        full = torch.zeros((stop - start, H, W), dtype=dtype, device=dev)
+        full[:, y0:y1, x0:x1] = cur[0]
+        out_f.append(full.cpu())
+
+    def cat(parts: list[torch.Tensor], dim: int = 1) -> np.ndarray:
+        return torch.cat(parts, dim=dim).cpu().numpy()
+
+    return Trajectory(
+        mass=cat(out_m), centre=cat(out_c), covariance=cat(out_s), row_centre=cat(out_r),
+        final=cat(out_f, 0), frames={t: torch.cat(v).numpy() for t, v in kept.items()},
+        window=(y0, y1, x0, x1),
+    )
