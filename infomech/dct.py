@@ -51,7 +51,7 @@ def dct_matrix(n: int) -> np.ndarray:
 def _matrix_like(n: int, k: Array) -> Array:
     c = _dct_matrix_np(n)
     if is_torch(k):
-        return torch.as_tensor(c, dtype=k.dtype, device=k.device)
+        return torch.tensor(c, dtype=k.dtype, device=k.device)
     return c
 
 

@@ -120,7 +120,7 @@ class Trajectory:
 def _as_tensor(a: ArrayLike, dtype: torch.dtype, device: torch.device) -> torch.Tensor:
     if is_torch(a):
         return a.to(dtype=dtype, device=device)
-    return torch.as_tensor(np.asarray(a, dtype=float), dtype=dtype, device=device)
+    return torch.as_tensor(np.ascontiguousarray(a, dtype=float), dtype=dtype, device=device)
 
 
 def _schedule(kernels: Any, dtype: torch.dtype, device: torch.device) -> torch.Tensor:
@@ -151,6 +151,29 @@ def _schedule(kernels: Any, dtype: torch.dtype, device: torch.device) -> torch.T
     if not bool(torch.isfinite(out).all()):
         raise ValueError("kernels contain NaN or Inf")
     return out
+
+
+def _paste(state: torch.Tensor, H: int, W: int, window: tuple[int, int, int, int]) -> torch.Tensor:
+    """Full-size (k, H, W) CPU copy of a windowed state (k, h, w)."""
+    y0, y1, x0, x1 = window
+    full = torch.zeros((state.shape[0], H, W), dtype=state.dtype)
+    full[:, y0:y1, x0:x1] = state.cpu()
+    return full
+
+
+def _observe(state: torch.Tensor, xs: torch.Tensor, ys: torch.Tensor, row: int, weights: Weights
+             ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Mass, centre, covariance and central-row centre of a (k, h, w) state (float64)."""
+    w = weights_of(state, weights)
+    m, c, cov = moments(w, xs, ys)
+    if 0 <= row < state.shape[-2]:
+        rw = w[:, row, :].double()
+        rm = rw.sum(-1)
+        rc = (rw * xs.double()).sum(-1) / torch.where(rm == 0, torch.ones_like(rm), rm)
+        rc = torch.where(rm == 0, torch.full_like(rm, float("nan")), rc)
+    else:
+        rc = torch.full((state.shape[0],), float("nan"), dtype=torch.float64, device=state.device)
+    return m, c, cov, rc
 
 
 def propagate(
@@ -252,44 +275,25 @@ def propagate(
         cur = img[:, y0:y1, x0:x1]
         cur = (cur.expand(stop - start, -1, -1) if cur.shape[0] == 1 else cur[start:stop])
         cur = cur[None].contiguous()  # (1, k, h, w)
-        ms, cs, ss, rs = [], [], [], []
-
-        def record(state: torch.Tensor, t: int) -> None:
-            w = weights_of(state[0], weights)
-            mm, cc, sv = moments(w, xs, ys)
-            ms.append(mm)
-            cs.append(cc)
-            ss.append(sv)
-            if 0 <= row < y1 - y0:
-                rw = w[:, row, :].double()
-                rm = rw.sum(-1)
-                rs.append(torch.where(rm == 0, torch.full_like(rm, float("nan")),
-                                      (rw * xs.double()).sum(-1) / torch.where(rm == 0, 1.0, rm)))
-            else:
-                rs.append(torch.full((stop - start,), float("nan"), dtype=torch.float64,
-                                     device=dev))
-            if t in kept:
-                full = torch.zeros((stop - start, H, W), dtype=dtype, device=dev)
-                full[:, y0:y1, x0:x1] = state[0]
-                kept[t].append(full.cpu())
-
-        record(cur, 0)
+        obs = [_observe(cur[0], xs, ys, row, weights)]
+        if 0 in kept:
+            kept[0].append(_paste(cur[0], H, W, (y0, y1, x0, x1)))
         for t in range(steps):
             if rescale:
                 s1 = cur.sum(dim=(-2, -1), keepdim=True)
                 s2 = (cur * cur).sum(dim=(-2, -1), keepdim=True)
-                var = (s2 / npix - (s1 / npix) ** 2).clamp_min(0)
-                std = torch.sqrt(var)
+                std = torch.sqrt((s2 / npix - (s1 / npix) ** 2).clamp_min(0))
                 cur = cur / torch.where(std > 0, std, torch.ones_like(std))
             cur = act(F.conv2d(cur, ks[t % P], padding=r, groups=stop - start))
-            record(cur, t + 1)
+            obs.append(_observe(cur[0], xs, ys, row, weights))
+            if t + 1 in kept:
+                kept[t + 1].append(_paste(cur[0], H, W, (y0, y1, x0, x1)))
+        ms, cs, ss, rs = zip(*obs, strict=True)
         out_m.append(torch.stack(ms))
         out_c.append(torch.stack(cs))
         out_s.append(torch.stack(ss))
         out_r.append(torch.stack(rs))
-        full = torch.zeros((stop - start, H, W), dtype=dtype, device=dev)
-        full[:, y0:y1, x0:x1] = cur[0]
-        out_f.append(full.cpu())
+        out_f.append(_paste(cur[0], H, W, (y0, y1, x0, x1)))
 
     def cat(parts: list[torch.Tensor], dim: int = 1) -> np.ndarray:
         return torch.cat(parts, dim=dim).cpu().numpy()

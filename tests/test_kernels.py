@@ -1,0 +1,62 @@
+import numpy as np
+import pytest
+
+from infomech import decomposition as D
+from infomech import kernels as K
+
+
+@pytest.mark.parametrize("n", [2, 3, 5])
+def test_dct_beta_unit_norm_and_exact_beta2(n):
+    b = np.linspace(0, 1, 11)
+    k = K.dct_beta(b, n)
+    np.testing.assert_allclose((k * k).sum(axis=(-2, -1)), 1.0, atol=1e-12)
+    np.testing.assert_allclose(D.beta2(k, "point"), b, atol=1e-12)
+    if n % 2:
+        np.testing.assert_allclose(D.beta2(k, "square"), b, atol=1e-12)
+
+
+def test_translation_beta_square_split_exact_point_split_smaller():
+    b = np.linspace(0, 1, 11)
+    k = K.translation_beta(b)
+    np.testing.assert_allclose((k * k).sum(axis=(-2, -1)), 1.0, atol=1e-12)
+    np.testing.assert_allclose(D.beta2(k, "square"), b, atol=1e-12)
+    assert np.all(D.beta2(k, "point")[1:] < b[1:])
+    # beta2 = 0.25 of the normalised parts reproduces the pure shift, scaled to unit norm
+    s, a = D.sym_anti(K.shift_kernel())
+    frac = (a * a).sum() / ((s * s).sum() + (a * a).sum())
+    np.testing.assert_allclose(K.translation_beta(frac), K.shift_kernel(), atol=1e-12)
+
+
+def test_steered_gradient_is_pure_odd_unit():
+    th = np.linspace(0, 2 * np.pi, 9)
+    k = K.steered_gradient(th)
+    np.testing.assert_allclose((k * k).sum(axis=(-2, -1)), 1.0)
+    np.testing.assert_allclose(D.beta2(k), 1.0)
+
+
+def test_schedules():
+    k = K.dct_beta(0.3)
+    a, b = K.bipolar(k)
+    np.testing.assert_allclose(b, k[::-1, ::-1])
+    t = K.alternating_2x2(K.dct_beta(0.3, 2))
+    assert t[0].shape == (3, 3) and t[0][2].sum() == 0 and t[1][0].sum() == 0
+    sched, c = K.family("dct", [0.1, 0.2], 2)
+    assert len(sched) == 2 and c == 0.5 and sched[0].shape == (2, 3, 3)
+    assert K.kernel_radius(5) == 2
+
+
+def test_bad_values():
+    with pytest.raises(ValueError, match=r"\[0, 1\]"):
+        K.dct_beta(1.5)
+    with pytest.raises(ValueError, match="finite"):
+        K.dct_beta(np.nan)
+    with pytest.raises(ValueError, match=">= 2"):
+        K.dct_beta(0.5, 1)
+    with pytest.raises(ValueError, match="odd"):
+        K.translation_beta(0.5, 4)
+    with pytest.raises(ValueError, match="unknown kernel family"):
+        K.family("gabor", 0.5)
+    with pytest.raises(TypeError):
+        K.random_kernels(2.5)
+    with pytest.raises(ValueError, match=">= 1"):
+        K.random_kernels(-3)
