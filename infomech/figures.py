@@ -1,0 +1,174 @@
+"""Shared plotting helpers of the book's chapters (matplotlib; each returns the figure or axes).
+
+Append-only: chapters add helpers here instead of duplicating plotting code.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+
+def show_kernels(kernels: np.ndarray, titles: Sequence[str], *, ncols: int | None = None,
+                 annotate: bool = True, size: float = 1.6, suptitle: str | None = None):
+    """Draw kernels ``(K, n, n)`` side by side with a diverging colour map centred on 0.
+
+    Each panel is scaled to its own max ``|k|`` (red positive, blue negative) and, when
+    ``annotate``, shows its values rounded to 2 decimals. Returns the figure.
+    """
+    import matplotlib.pyplot as plt
+
+    ks = np.asarray(kernels, dtype=float)
+    if ks.ndim == 2:
+        ks = ks[None]
+    K = ks.shape[0]
+    ncols = ncols or K
+    nrows = int(np.ceil(K / ncols))
+    fig, axes = plt.subplots(nrows, ncols, figsize=(size * ncols, size * nrows + 0.3), squeeze=False)
+    for ax in axes.ravel()[K:]:
+        ax.axis("off")
+    for ax, k, title in zip(axes.ravel(), ks, titles, strict=False):
+        vmax = max(float(np.abs(k).max()), 1e-12)
+        ax.imshow(k, cmap="RdBu_r", vmin=-vmax, vmax=vmax)
+        if annotate and k.shape[-1] <= 5:
+            for (r, c), v in np.ndenumerate(k):
+                ax.text(c, r, f"{round(float(v), 2) + 0.0:.2f}", ha="center", va="center", fontsize=6.5)
+        ax.set_xticks([])
+        ax.set_yticks([])
+        ax.set_title(title, fontsize=8)
+    if suptitle:
+        fig.suptitle(suptitle, fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
+def evolution_grid(images: np.ndarray, row_labels: Sequence[str], col_labels: Sequence[str], *,
+                   signed: bool | Sequence[bool] = False, crop: int | None = None, size: float = 1.5,
+                   suptitle: str | None = None):
+    """Image panels ``(R, C, H, W)`` of an evolution: rows (e.g. kernel or activation), columns (e.g. t).
+
+    Each panel is normalised by its own max ``|x|``: grey scale for non-negative states, a diverging
+    map for signed ones (``signed`` per row or for all). ``crop`` keeps the central
+    ``(2*crop+1)^2`` pixels. Returns the figure.
+    """
+    import matplotlib.pyplot as plt
+
+    imgs = np.asarray(images, dtype=float)
+    R, C, H, W = imgs.shape
+    if crop is not None:
+        cy, cx = H // 2, W // 2
+        imgs = imgs[..., max(0, cy - crop):cy + crop + 1, max(0, cx - crop):cx + crop + 1]
+    signs = [signed] * R if isinstance(signed, bool) else list(signed)
+    fig, axes = plt.subplots(R, C, figsize=(size * C + 0.8, size * R + 0.3), squeeze=False)
+    for i in range(R):
+        for j in range(C):
+            ax = axes[i, j]
+            im = imgs[i, j]
+            m = max(float(np.abs(im).max()), 1e-300)
+            if signs[i]:
+                ax.imshow(im / m, cmap="RdBu_r", vmin=-1, vmax=1, interpolation="nearest")
+            else:
+                ax.imshow(np.abs(im) / m, cmap="gray", vmin=0, vmax=1, interpolation="nearest")
+            ax.set_xticks([])
+            ax.set_yticks([])
+            if i == 0:
+                ax.set_title(col_labels[j], fontsize=8)
+            if j == 0:
+                ax.set_ylabel(row_labels[i], fontsize=8)
+    if suptitle:
+        fig.suptitle(suptitle, fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
+def energy_quadrant(ax, *, label: bool = True):
+    r"""Draw the energy quarter circle :math:`(mc^2/E)^2 + (pc/E)^2 = 1` on ``ax``.
+
+    x axis: :math:`\lVert k_e\rVert/\lVert k\rVert = mc^2/E`; y axis:
+    :math:`\lVert k_o\rVert/\lVert k\rVert = pc/E = v/c`. Returns ``ax``.
+    """
+    th = np.linspace(0, np.pi / 2, 200)
+    ax.plot(np.cos(th), np.sin(th), color="0.6", lw=1, zorder=0)
+    ax.set_xlim(-0.03, 1.08)
+    ax.set_ylim(-0.03, 1.08)
+    ax.set_aspect("equal")
+    if label:
+        ax.set_xlabel(r"$\|k_e\|/\|k\| = mc^2/E$")
+        ax.set_ylabel(r"$\|k_o\|/\|k\| = pc/E = v/c$")
+    return ax
+
+
+def speed_law_axes(ax, *, xlabel: str = r"$\beta^2 = \|k_o\|^2/\|k\|^2$", ymax: float = 1.1,
+                   identity: bool = True):
+    r"""Axes of a speed-law plot, :math:`(v/c)^2` against :math:`\beta^2`, with the paper's ``y = x``.
+
+    Draws the dashed identity line (the authors' "theoretical (Lorentz)" line) and the saturation
+    level :math:`v = c`; returns ``ax``.
+    """
+    if identity:
+        ax.plot([0, 1], [0, 1], color="k", ls="--", lw=1, label="$y = x$ (paper)")
+    ax.axhline(1.0, color="0.6", lw=0.8, ls=":")
+    ax.set_xlim(0, 1)
+    ax.set_ylim(0, ymax)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(r"$(v/c)^2$")
+    return ax
+
+
+def trajectory_panel(ax, t: np.ndarray, y: np.ndarray, labels: Sequence[str], *, ylabel: str,
+                     exact: np.ndarray | None = None, cmap: str = "viridis"):
+    """Curves ``y`` ``(T+1, K)`` against ``t`` coloured by index, with optional exact lines ``(T+1, K)``.
+
+    Exact predictions (where finite) are drawn as thin black dashed lines under the measurements.
+    Returns ``ax``.
+    """
+    import matplotlib.pyplot as plt
+
+    y = np.asarray(y, dtype=float)
+    colours = plt.get_cmap(cmap)(np.linspace(0, 0.9, y.shape[1]))
+    if exact is not None:
+        ex = np.asarray(exact, dtype=float)
+        for j in range(ex.shape[1]):
+            if np.isfinite(ex[:, j]).all():
+                ax.plot(t, ex[:, j], color="k", lw=0.8, ls="--", zorder=3)
+    for j in range(y.shape[1]):
+        ax.plot(t, y[:, j], color=colours[j], lw=1.6, label=labels[j])
+    ax.set_xlabel("step t")
+    ax.set_ylabel(ylabel)
+    return ax
+
+
+def loglog_panel(ax, x: np.ndarray, curves: dict[str, np.ndarray], *, ref_slope: float = 0.5,
+                 xlabel: str = "depth L", ylabel: str = r"$\sigma$", markers: str = "os^vDx"):
+    r"""Log-log curves ``y(x)`` with their fitted slope in the legend and a reference power law.
+
+    The reference :math:`y \propto x^{s}` (``ref_slope``, dotted) passes through the first curve's
+    first point. Returns ``ax``.
+    """
+    x = np.asarray(x, dtype=float)
+    first = None
+    for (name, y), mk in zip(curves.items(), markers * 4, strict=False):
+        y = np.asarray(y, dtype=float)
+        first = y if first is None else first
+        slope = np.polyfit(np.log(x), np.log(y), 1)[0]
+        ax.loglog(x, y, marker=mk, ms=4, lw=1.2, label=f"{name} (slope {slope:.2f})")
+    if first is not None:
+        ax.loglog(x, first[0] * (x / x[0]) ** ref_slope, color="k", ls=":", lw=1,
+                  label=rf"$\propto L^{{{ref_slope:g}}}$")
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    return ax
+
+
+def hist_pdf_panel(ax, samples: np.ndarray, pdf, *, bins: int = 60, label: str = "samples",
+                   pdf_label: str = "law", title: str | None = None):
+    """Density histogram of ``samples`` on [0, 1] with the curve ``pdf(x)`` on top. Returns ``ax``."""
+    ax.hist(np.asarray(samples, dtype=float), bins=bins, range=(0, 1), density=True, color="0.75",
+            label=label)
+    x = np.linspace(0.0005, 0.9995, 400)
+    ax.plot(x, pdf(x), color="C3", lw=1.4, label=pdf_label)
+    ax.set_xlim(0, 1)
+    if title:
+        ax.set_title(title, fontsize=9)
+    return ax

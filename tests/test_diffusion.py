@@ -1,0 +1,88 @@
+import numpy as np
+import pytest
+
+from infomech import diffusion as D
+from infomech import patterns as P
+from infomech.decomposition import even_odd
+
+
+def test_zoo_covers_four_categories_and_is_even_with_unit_norm():
+    zoo = D.even_kernels(3)
+    cats = {k.category for k in zoo}
+    assert cats == {"square-symmetric, non-negative", "point-even, non-negative",
+                    "square-symmetric, signed", "point-even, signed"}
+    for k in zoo:
+        assert np.abs(even_odd(k.kernel)[1]).max() < 1e-12
+        assert np.linalg.norm(k.kernel) == pytest.approx(1.0)
+    dc = {k.name: k for k in zoo}["DC"].kernel
+    np.testing.assert_allclose(dc, 1 / 3)
+    assert len(D.even_kernels(5)) == len(zoo)
+    with pytest.raises(ValueError):
+        D.even_kernels(4)
+
+
+def test_symmetry_class():
+    assert D.symmetry_class(np.ones((3, 3))) == "square-symmetric"
+    assert D.symmetry_class(np.eye(3)) == "point-even"
+    k = np.zeros((3, 3))
+    k[1, 0] = 1
+    assert D.symmetry_class(k) == "not even"
+
+
+def test_spread_exponent():
+    t = np.arange(21.0)[:, None]
+    s = np.hstack([3 + 0.5 * t, 1 + 0.2 * t**2, np.full_like(t, 2.0)])
+    a = D.spread_exponent(s)
+    assert a[0] == pytest.approx(1.0) and a[1] == pytest.approx(2.0) and np.isnan(a[2])
+    with pytest.raises(ValueError):
+        D.spread_exponent(s[:2])
+
+
+def test_verdicts():
+    assert D.centre_verdict(0.0, 20) == "exact"
+    assert D.centre_verdict(0.1, 20) == "approximate"
+    assert D.centre_verdict(0.3, 20) == "fails"
+    assert D.centre_verdict(np.nan, 20) == "fails"
+    assert D.isotropy_verdict(1.0) == "exact"
+    assert D.isotropy_verdict(0.95) == "approximate"
+    assert D.isotropy_verdict(0.5) == "fails"
+    assert D.isotropy_verdict(np.nan) == "no spread"
+    assert D.verdict(0.0, 0.95, 20) == "approximate"
+    assert D.verdict(0.3, 1.0, 20) == "fails"
+    assert D.verdict(0.0, 1.0, 20) == "exact"
+
+
+@pytest.fixture(scope="module")
+def small_study():
+    zoo = D.even_kernels(3)
+    pats = {"delta": P.delta(41), "natural": np.pad(P.natural_image(24), 14)}
+    return D.study(zoo, pats, ("relu", "none"), steps=10)
+
+
+def test_study_records_and_law(small_study):
+    s = small_study
+    assert len(s.records) == 12 * 2 * 2
+    assert set(s.trajectories) == {("delta", "relu"), ("delta", "none"),
+                                   ("natural", "relu"), ("natural", "none")}
+    nonneg = s.select(nonnegative=True)
+    assert nonneg
+    for r in nonneg:  # the exact law: no drift, slope tr C / 2, isotropy of C
+        assert r["drift_max"] < 1e-9
+        assert r["sigma2_slope"] == pytest.approx(r["sigma2_slope_law"], abs=1e-9)
+        assert r["isotropy"] == pytest.approx(r["isotropy_law"], abs=1e-9)
+    assert s.select(kernel="DC", pattern="delta", activation="relu")[0]["sigma2_slope"] == \
+        pytest.approx(2 / 3)
+    assert s.column("isotropy", kernel="bar").max() < 1e-9
+    assert all(r["verdict"] == "exact" for r in s.select(symmetry="square-symmetric", nonnegative=True))
+
+
+def test_signed_even_kernels_drift_on_an_asymmetric_input_under_relu(small_study):
+    drift = small_study.column("drift_max", pattern="natural", activation="relu", nonnegative=False)
+    assert drift.max() > 1.0
+    # ...but a symmetric input keeps its centre under any even kernel
+    assert small_study.column("drift_max", pattern="delta").max() < 1e-9
+
+
+def test_format_table_rounds_and_never_prints_negative_zero():
+    txt = D.format_table([{"a": -1e-9, "b": "x", "c": np.nan}], ["a", "b", "c"])
+    assert "-0.000" not in txt and "0.000" in txt and "-" in txt.splitlines()[1]

@@ -1,0 +1,114 @@
+import numpy as np
+import pytest
+
+from infomech import kernels as K
+from infomech import patterns as P
+from infomech import speedlaw as S
+from infomech.propagation import propagate
+from infomech.sweeps import speed_sweep
+
+
+def test_fit_line_recovers_line_and_identity_deviation():
+    x = np.linspace(0, 1, 11)
+    f = S.fit_line(x, 2 * x + 0.5)
+    assert f.slope == pytest.approx(2) and f.intercept == pytest.approx(0.5)
+    assert f.r2 == pytest.approx(1)
+    assert f.max_dev == pytest.approx(1.5)  # |2x + 0.5 - x| at x = 1
+    g = S.fit_line(x, x)
+    assert g.max_dev == 0 and g.rmse == 0 and g.r2_identity == pytest.approx(1)
+    h = S.fit_line(x, x + np.where(x > 0.5, 1.0, 0.0), mask=x <= 0.5)
+    assert h.n == 6 and h.max_dev == 0
+    with pytest.raises(ValueError):
+        S.fit_line([1.0, 1.0], [0.0, 1.0])
+
+
+def test_exact_curve_matches_closed_forms():
+    b = np.linspace(0, 0.4, 9)
+    e3 = S.exact_speed("dct", b, 3)
+    assert e3["valid"].all()
+    np.testing.assert_allclose(e3["speed"], np.sqrt(6) / 3 * np.sqrt(b / (1 - b)), atol=1e-12)
+    e2 = S.exact_speed("dct", np.linspace(0, 0.5, 6), 2)
+    bb = np.linspace(0, 0.5, 6)
+    np.testing.assert_allclose(e2["v_over_c_sq"], bb / (1 - bb), atol=1e-12)
+    assert np.isnan(S.exact_speed("dct", [0.6], 3)["speed"][0])
+
+
+def test_nonneg_limits_and_kappa():
+    assert S.nonneg_limit("dct", 3) == pytest.approx(0.4, abs=1e-9)
+    assert S.nonneg_limit("dct", 2) == pytest.approx(0.5, abs=1e-9)
+    assert S.nonneg_limit("translation", 3) == pytest.approx(0.75, abs=1e-9)
+    assert S.kappa("dct", 3) == pytest.approx(2 / 3)
+    assert S.kappa("translation", 3) == pytest.approx(1 / 3)
+    # kappa form holds across the valid range
+    for fam, n in (("dct", 5), ("translation", 3)):
+        lim = S.nonneg_limit(fam, n)
+        b = np.linspace(0.01, lim * 0.99, 7)
+        e = S.exact_speed(fam, b, n)
+        np.testing.assert_allclose(e["v_over_c_sq"], S.kappa(fam, n) * b / (1 - b), rtol=1e-9)
+
+
+@pytest.mark.parametrize("n", [2, 3, 5])
+def test_measured_relu_speed_equals_exact_curve_without_negative_weights(n):
+    lim = S.nonneg_limit("dct", n)
+    b = np.linspace(0, lim, 6) * (1 - 1e-9)
+    sw = speed_sweep("dct", n, b, steps=10, pattern="delta", size=61)
+    e = S.exact_speed("dct", b, n)
+    np.testing.assert_allclose(sw["speed"], e["speed"], atol=1e-9)
+    # just above the limit ReLU acts and the exact curve no longer applies
+    assert np.isnan(S.exact_speed("dct", [min(1.0, lim + 0.05)], n)["speed"][0])
+
+
+def test_schedule_drift_of_alternating_2x2_cancels_half_pixel():
+    k = K.dct_beta(0.0, 2)[None]
+    d = S.schedule_drift(K.alternating_2x2(k))
+    np.testing.assert_allclose(d, 0, atol=1e-15)
+    d1 = S.schedule_drift([K.embed(k, 3, (0, 0))])
+    np.testing.assert_allclose(np.abs(d1), 0.5, atol=1e-15)
+
+
+def test_saturation_onset_and_first_above():
+    b = np.linspace(0, 1, 11)
+    r = np.minimum(1, 2 * b)
+    assert S.saturation_onset(b, r) == pytest.approx(0.5)
+    assert np.isnan(S.saturation_onset(b, 0.5 * b))
+    # a dip below saturation after the onset moves the onset later
+    r2 = r.copy()
+    r2[7] = 0.9
+    assert S.saturation_onset(b, r2) == pytest.approx(0.8)
+    assert S.first_above(b, 1.2 * b) == pytest.approx(0.9)
+    assert np.isnan(S.first_above(b, b))
+
+
+def test_predictor_comparison_prefers_the_true_predictor():
+    b2 = np.linspace(0, 1, 21)
+    pc = S.predictor_comparison(b2, np.sqrt(b2))
+    assert pc["beta"].rmse < 1e-12 and pc["beta2"].rmse > 0.05
+    pc2 = S.predictor_comparison(b2, b2)
+    assert pc2["beta2"].rmse < 1e-12 and pc2["beta"].rmse > 0.05
+
+
+def test_speeds_at_equals_separate_runs():
+    b = np.array([0.2, 0.7])
+    sched, _ = K.family("dct", b, 3)
+    tr = propagate(P.disc(61, 5), sched, 6, rescale=True)
+    v = S.speeds_at(tr.distance(), (1, 3, 6))
+    for j, t in enumerate((1, 3, 6)):
+        np.testing.assert_allclose(v[j], propagate(P.disc(61, 5), sched, t, rescale=True).speed(),
+                                   atol=1e-12)
+    with pytest.raises(ValueError):
+        S.speeds_at(tr.distance(), (0,))
+
+
+def test_family_run_equals_speed_sweep_and_periodic_steady_speed():
+    b = np.array([0.0, 0.3, 0.6, 1.0])
+    for n in (2, 3):
+        tr, c, period = S.family_run("dct", n, b, steps=10, size=61)
+        sw = speed_sweep("dct", n, b, steps=10, size=61)
+        np.testing.assert_allclose(tr.speed(), sw["speed"], atol=1e-12)
+        assert period == (2 if n == 2 else 1) and c == (n - 1) / 2
+    # 2x2 at beta^2 = 0.5 is a pure shift: forward by 1 every other step, exactly c = 0.5 on average
+    tr, c, period = S.family_run("dct", 2, np.array([0.5]), steps=10, size=61)
+    assert S.steady_speed(tr.distance("row"), period)[0] == pytest.approx(0.5)
+    assert abs(S.steady_speed(tr.distance("row"), 1)[0] - 0.5) > 0.02  # the zig-zag biases period 1
+    with pytest.raises(ValueError):
+        S.steady_speed(np.zeros((3, 1)), period=2)
