@@ -43,6 +43,17 @@ def _beta2_list(text: str) -> list[float]:
     return vals
 
 
+def _times_list(text: str) -> list[int]:
+    try:
+        vals = [int(t) for t in text.split(",") if t.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected comma-separated positive integers, got {text!r}") from None
+    if not vals or min(vals) < 1:
+        raise argparse.ArgumentTypeError(f"expected comma-separated positive integers, got {text!r}")
+    return vals
+
+
 def _add_speed(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("speed", help="speed-law sweep: speed against beta^2 for a kernel family",
                        description="Run the authors' speed-law experiment: one batched "
@@ -53,6 +64,9 @@ def _add_speed(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--beta2", type=_beta2_list, default=None,
                    help="comma-separated beta^2 values (default 0, 0.01, ..., 1)")
     p.add_argument("--steps", type=_positive_int, default=10)
+    p.add_argument("--times", type=_times_list, default=None,
+                   help="report speeds after each of these step counts from one run, e.g. 1,25,100 "
+                   "(overrides --steps)")
     p.add_argument("--pattern", choices=["delta", "disc"], default="delta")
     p.add_argument("--size", type=_positive_int, default=301)
     p.add_argument("--activation", choices=["relu", "none", "abs"], default="relu")
@@ -77,20 +91,21 @@ def _run_speed(args: argparse.Namespace) -> int:
     sweep = speed_sweep(
         args.family, args.kernel_size, DEFAULT_BETA2 if args.beta2 is None else args.beta2,
         steps=args.steps, pattern=args.pattern, size=args.size, activation=args.activation,
-        rescale=not args.no_rescale, measure=args.measure,
+        rescale=not args.no_rescale, measure=args.measure, times=args.times,
         dtype=torch.float32 if args.float32 else torch.float64,
     )
-    recs = records(sweep, family=args.family, kernel_size=args.kernel_size, steps=args.steps,
-                   pattern=args.pattern, size=args.size, activation=args.activation,
+    recs = records(sweep, family=args.family, kernel_size=args.kernel_size,
+                   steps=max(args.times) if args.times else args.steps, pattern=args.pattern,
+                   size=args.size, activation=args.activation,
                    measure=args.measure)
     if args.json:
         print(json.dumps(recs, indent=1))
     else:
-        print(f"{'beta2':>6} {'speed':>8} {'(v/c)^2':>8} {'steady':>8}   "
+        print(f"{'t':>4} {'beta2':>6} {'speed':>8} {'(v/c)^2':>8} {'steady':>8}   "
               f"[{args.family} {args.kernel_size}x{args.kernel_size}, {args.pattern} "
-              f"{args.size}, {args.steps} steps, {args.activation}, c={recs[0]['c']:g}]")
+              f"{args.size}, {recs[0]['steps']} steps, {args.activation}, c={recs[0]['c']:g}]")
         for r in recs:
-            print(f"{r['beta2']:6.2f} {r['speed']:8.4f} {r['v_over_c_sq']:8.4f} "
+            print(f"{r['t']:4d} {r['beta2']:6.2f} {r['speed']:8.4f} {r['v_over_c_sq']:8.4f} "
                   f"{r['steady_speed']:8.4f}")
     return 0
 
@@ -122,6 +137,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             from . import _cli_spectrum
 
             return _cli_spectrum.run(args)
+    except BrokenPipeError:  # e.g. `infomech speed --json | head`
+        sys.stderr.close()
+        return 0
     except (ValueError, TypeError, OSError) as exc:
         print(f"infomech {args.command}: error: {exc}", file=sys.stderr)
         return 2

@@ -184,23 +184,29 @@ def speed(centres: ArrayLike, *, vector: bool = True) -> ArrayLike:
     return (lib.sqrt((d * d).sum(-1)) if vector else lib.abs(d)) / T
 
 
-def steady_state_speed(displacement: ArrayLike) -> ArrayLike:
+def steady_state_speed(displacement: ArrayLike, period: int = 1) -> ArrayLike:
     r"""Least-squares slope of displacement against t over the second half of the steps.
 
     ``displacement`` has shape ``(T+1, ...)`` (e.g. :math:`|\mu(t) - \mu(0)|` or
-    :math:`\mu_x(t) - \mu_x(0)`); the fit uses :math:`t \in [\lceil T/2 \rceil, T]` (at least two
-    points), so a transient at the start is excluded.
+    :math:`\mu_x(t) - \mu_x(0)`); the fit uses the times :math:`t \in [\lceil T/2 \rceil, T]` that are
+    multiples of ``period`` (at least two), so a start-up transient is excluded and a schedule that
+    cycles through ``period`` kernels (the alternating 2x2 placement: ``period = 2``) is sampled once
+    per cycle instead of fitting its zig-zag.
     """
     d = displacement if is_torch(displacement) else np.asarray(displacement, dtype=float)
-    lib = torch if is_torch(d) else np
+    if isinstance(period, bool) or int(period) != period or period < 1:
+        raise ValueError(f"period must be a positive integer; got {period!r}")
     T = d.shape[0] - 1
     if T < 1:
         raise ValueError("steady-state speed needs at least one step")
-    t0 = min(int(np.ceil(T / 2)), T - 1)
-    ts = np.arange(t0, T + 1, dtype=float)
+    ts = np.arange(int(np.ceil(T / 2)), T + 1)
+    ts = ts[ts % int(period) == 0]
+    if ts.size < 2:
+        ts = np.arange(0, T + 1, int(period))[-2:]
+    if ts.size < 2:
+        raise ValueError(f"steady-state speed needs two multiples of period {period} within {T} steps")
     tc = ts - ts.mean()
     wts = tc / (tc * tc).sum()
-    if lib is torch:
-        wts_t = torch.as_tensor(wts, dtype=d.dtype, device=d.device)
-        return torch.tensordot(wts_t, d[t0:], dims=1)
-    return np.tensordot(wts, d[t0:], axes=1)
+    if is_torch(d):
+        return torch.tensordot(torch.as_tensor(wts, dtype=d.dtype, device=d.device), d[ts], dims=1)
+    return np.tensordot(wts, d[ts], axes=1)

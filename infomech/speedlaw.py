@@ -25,11 +25,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-import torch
 
 from . import kernels as _kernels
-from . import patterns as _patterns
-from .propagation import Trajectory, propagate
+from .observables import steady_state_speed
+from .sweeps import family_run  # noqa: F401  (re-exported: the chapters' entry point)
 from .transport import kernel_moments
 
 
@@ -213,43 +212,6 @@ def speeds_at(distance: np.ndarray, times: list[int] | tuple[int, ...]) -> np.nd
     return np.stack([d[t] / t for t in ts])
 
 
-def family_run(family: str, n: int, beta2: np.ndarray, *, steps: int, pattern: str = "delta",
-               size: int = 301, activation: str = "relu", rescale: bool = True,
-               dtype: torch.dtype = torch.float64) -> tuple[Trajectory, float, int]:
-    """One batched run of a kernel family over all ``beta2`` values (the protocol of ``infomech speed``).
-
-    Same kernels, pattern and update as :func:`infomech.sweeps.speed_sweep`, but returns the whole
-    :class:`~infomech.propagation.Trajectory` so that several measures (2-D, central row, speeds at
-    several times, period-aware steady state) come from the same run.
-
-    Returns
-    -------
-    trajectory : Trajectory
-    c : float
-        The speed limit (kernel radius).
-    period : int
-        Number of phases of the schedule (2 for the alternating 2x2 placement, else 1).
-    """
-    b = np.atleast_1d(np.asarray(beta2, dtype=float))
-    schedule, c = _kernels.family(family, b, n)
-    tr = propagate(_patterns.make(pattern, size), schedule, steps, activation=activation,
-                   rescale=rescale, dtype=dtype)
-    return tr, c, len(schedule)
-
-
 def steady_speed(distance: np.ndarray, period: int = 1) -> np.ndarray:
-    r"""Steady-state speed: least-squares slope of ``distance`` ``(T+1, K)`` over the second half.
-
-    Only the times that are multiples of ``period`` enter the fit, so a schedule that alternates
-    between placements (the 2x2 kernels: a zig-zag of one step forward, one step sideways) is
-    sampled once per cycle. With ``period = 1`` this is
-    :func:`infomech.observables.steady_state_speed`.
-    """
-    d = np.asarray(distance, dtype=float)
-    T = d.shape[0] - 1
-    ts = np.arange(int(np.ceil(T / 2)), T + 1)
-    ts = ts[ts % period == 0]
-    if ts.size < 2:
-        raise ValueError(f"need at least two multiples of period {period} in the second half of {T} steps")
-    tc = ts - ts.mean()
-    return np.tensordot(tc / (tc * tc).sum(), d[ts], axes=1)
+    """Steady-state speed sampled once per schedule cycle (see observables.steady_state_speed)."""
+    return steady_state_speed(np.asarray(distance, dtype=float), period)

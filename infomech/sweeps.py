@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -9,9 +10,34 @@ import torch
 
 from . import kernels as _kernels
 from . import patterns as _patterns
-from .propagation import Activation, propagate
+from .propagation import Activation, Trajectory, propagate
 
 DEFAULT_BETA2 = np.round(np.linspace(0.0, 1.0, 101), 2)
+
+
+def family_run(family: str, n: int, beta2: Any, *, steps: int, pattern: str | np.ndarray = "delta",
+               size: int = 301, activation: Activation = "relu", rescale: bool = True,
+               dtype: torch.dtype = torch.float64, device: str | None = None
+               ) -> tuple[Trajectory, float, int]:
+    """One batched run of a kernel family over all ``beta2`` values (the authors' protocol).
+
+    Returns
+    -------
+    trajectory : Trajectory
+        Observables of every kernel at every step.
+    c : float
+        The speed limit (kernel radius).
+    period : int
+        Number of phases of the schedule (2 for the alternating 2x2 placement, else 1).
+    """
+    b = np.atleast_1d(np.asarray(beta2, dtype=float))
+    if b.ndim != 1 or b.size == 0:
+        raise ValueError("beta2 must be a non-empty 1-D list of values")
+    schedule, c = _kernels.family(family, b, n)
+    x0 = _patterns.make(pattern, size) if isinstance(pattern, str) else np.asarray(pattern, float)
+    tr = propagate(x0, schedule, steps, activation=activation, rescale=rescale, dtype=dtype,
+                   device=device)
+    return tr, c, len(schedule)
 
 
 def speed_sweep(
@@ -25,46 +51,55 @@ def speed_sweep(
     activation: Activation = "relu",
     rescale: bool = True,
     measure: str = "2d",
+    times: Sequence[int] | None = None,
     dtype: torch.dtype = torch.float64,
     device: str | None = None,
 ) -> dict[str, np.ndarray]:
     r"""The authors' speed-law experiment for one family and kernel size, in one batched call.
 
     Each :math:`\beta^2` gives a kernel (:func:`infomech.kernels.family`); all run together on the
-    same pattern for ``steps`` steps with ``x <- act(corr(x/std(x), k))``. Speed is measured as the
-    authors do, :math:`v = |\mu(T) - \mu(0)|/T`, and also as the steady-state slope.
+    same pattern with ``x <- act(corr(x/std(x), k))``. Speed is measured as the authors do,
+    :math:`v = |\mu(t) - \mu(0)|/t`, at ``t = steps`` or at each of ``times`` (one run of
+    ``max(times)`` steps: its first ``t`` steps are a run of ``t`` steps), and also as the
+    steady-state slope over the second half of the run, sampled once per schedule cycle.
 
     Returns
     -------
-    dict of arrays (B,)
-        ``beta2``, ``speed``, ``steady_speed``, ``c``, ``v_over_c``, ``v_over_c_sq``,
-        ``velocity_x``, ``velocity_y`` (2-D measure only; NaN for ``row``).
+    dict of arrays (R,)
+        One row per (time, beta^2): ``t``, ``beta2``, ``speed``, ``steady_speed``, ``c``,
+        ``v_over_c``, ``v_over_c_sq``, ``velocity_x``, ``velocity_y`` (NaN for ``measure="row"``).
     """
+    ts = [int(steps)] if times is None else sorted({int(t) for t in times})
+    if not ts or ts[0] < 1:
+        raise ValueError(f"times must be positive integers; got {list(times or [])}")
+    tr, c, period = family_run(family, kernel_size, beta2, steps=ts[-1], pattern=pattern, size=size,
+                               activation=activation, rescale=rescale, dtype=dtype, device=device)
     b = np.atleast_1d(np.asarray(beta2, dtype=float))
-    if b.ndim != 1 or b.size == 0:
-        raise ValueError("beta2 must be a non-empty 1-D list of values")
-    schedule, c = _kernels.family(family, b, kernel_size)
-    x0 = _patterns.make(pattern, size) if isinstance(pattern, str) else np.asarray(pattern, float)
-    tr = propagate(x0, schedule, steps, activation=activation, rescale=rescale, dtype=dtype,
-                   device=device)
-    v = tr.speed(measure)
-    vs = tr.steady_state_speed(measure)
-    if measure == "2d":
-        vel = tr.displacement("2d")[-1] / max(steps, 1)
-        vx, vy = vel[:, 0], vel[:, 1]
-    else:
-        vx = vy = np.full_like(v, np.nan)
-    return {
-        "beta2": b, "speed": v, "steady_speed": vs, "c": np.full_like(v, c),
-        "v_over_c": v / c, "v_over_c_sq": (v / c) ** 2, "velocity_x": vx, "velocity_y": vy,
-    }
+    dist = tr.distance(measure)
+    steady = tr.steady_state_speed(measure)
+    rows: dict[str, list[np.ndarray]] = {k: [] for k in (
+        "t", "beta2", "speed", "steady_speed", "c", "v_over_c", "v_over_c_sq", "velocity_x", "velocity_y")}
+    for t in ts:
+        v = dist[t] / t
+        if measure == "2d":
+            vel = tr.displacement("2d")[t] / t
+            vx, vy = vel[:, 0], vel[:, 1]
+        else:
+            vx = vy = np.full_like(v, np.nan)
+        for key, val in (("t", np.full_like(v, t)), ("beta2", b), ("speed", v), ("steady_speed", steady),
+                         ("c", np.full_like(v, c)), ("v_over_c", v / c), ("v_over_c_sq", (v / c) ** 2),
+                         ("velocity_x", vx), ("velocity_y", vy)):
+            rows[key].append(val)
+    return {k: np.concatenate(v) for k, v in rows.items()}
 
 
 def records(sweep: dict[str, np.ndarray], **extra: Any) -> list[dict[str, Any]]:
-    """Turn a sweep into a list of JSON-ready records (one per beta^2), with ``extra`` fields."""
+    """Turn a sweep into a list of JSON-ready records (one per row), with ``extra`` fields."""
     out = []
     for i in range(len(sweep["beta2"])):
-        rec = {k: (None if not np.isfinite(v[i]) else float(v[i])) for k, v in sweep.items()}
+        rec: dict[str, Any] = {k: (None if not np.isfinite(v[i]) else float(v[i])) for k, v in sweep.items()}
+        if rec.get("t") is not None:
+            rec["t"] = int(rec["t"])
         rec.update(extra)
         out.append(rec)
     return out

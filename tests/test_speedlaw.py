@@ -111,4 +111,4 @@ def test_family_run_equals_speed_sweep_and_periodic_steady_speed():
     assert S.steady_speed(tr.distance("row"), period)[0] == pytest.approx(0.5)
     assert abs(S.steady_speed(tr.distance("row"), 1)[0] - 0.5) > 0.02  # the zig-zag biases period 1
     with pytest.raises(ValueError):
-        S.steady_speed(np.zeros((3, 1)), period=2)
+        S.steady_speed(np.zeros((2, 1)), period=2)
