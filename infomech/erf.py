@@ -1,0 +1,199 @@
+r"""Effective receptive fields (ERF) of stacks of small convolutions, by back-propagation.
+
+Following Luo et al. (NeurIPS 2016), the ERF of a stack of ``L`` single-channel layers
+:math:`x_{l+1} = \mathrm{act}(k_l \star x_l)` is the gradient of the centre output with respect to the
+input, :math:`g(p) = \partial y_{centre} / \partial x_0(p)`, measured on a random input and averaged
+over random draws of the kernels (and inputs). Only the input within ``L r`` pixels of the centre
+reaches the centre output (``r`` the kernel radius), so we use an input of side ``2Lr+1`` and
+*valid* convolutions: every layer shrinks the map by ``2r`` and the last one is ``1 x 1``. This is
+exact (identical to "SAME" padding on any larger image) and all draws run in one grouped
+``conv2d`` per layer.
+
+The ERF map is :math:`E(p) = \langle |g(p)|^q / \sum_{p'} |g(p')|^q \rangle` (each draw normalised to
+unit mass, then averaged over draws, ``q = 1`` by default); its centre and spread are computed with
+:mod:`infomech.observables`.
+
+Linear theory (the drift/diffusion law). Without activation,
+:math:`g = \tilde k_1 * \cdots * \tilde k_L` is the ``L``-fold convolution of the kernels (with
+the sign convention of cross-correlation: content at ``p`` goes to ``p - d``, so the centre output
+reads the input at ``+d``). For a kernel with non-negative weights, :math:`g/\sum g` is exactly the
+distribution of a sum of ``L`` independent steps drawn from :math:`k/\sum k`, hence
+
+.. math::
+
+    \mu_{ERF} = L\,\bar d, \qquad \sigma^2_{ERF} = L\,\sigma^2_k, \qquad
+    \sigma_{ERF} \propto \sqrt{L},
+
+with :math:`\bar d` and :math:`\sigma^2_k` the mean and spread (:math:`\operatorname{tr}\Sigma/2`) of
+the kernel seen as a distribution of offsets :math:`d`. The ERF drifts *against* the direction in
+which the stack moves content (``-L`` times the drift of :mod:`infomech.propagation`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from .kernels import dct_beta
+from .observables import coordinates, moments
+from .propagation import Activation, activation_fn
+
+STACKS: tuple[str, ...] = ("uniform", "random", "dct")
+
+
+def stack_kernels(kind: str, depth: int, draws: int = 1, n: int = 3, *, beta2: float = 0.3,
+                  seed: int = 0, dtype: torch.dtype = torch.float64) -> torch.Tensor:
+    r"""Kernels of ``draws`` independent stacks of ``depth`` layers, shape ``(depth, draws, n, n)``.
+
+    Parameters
+    ----------
+    kind : {"uniform", "random", "dct"}
+        ``uniform``: every weight :math:`1/n^2` (the box filter); ``random``: i.i.d.
+        :math:`N(0, 1/n^2)` weights, new in every layer and draw; ``dct``: the DCT-beta kernel of
+        odd share ``beta2`` (:func:`infomech.kernels.dct_beta`) in every layer.
+    depth, draws, n : int
+        Number of layers, of independent stacks, and kernel size (odd).
+    beta2 : float
+        Odd share of the ``dct`` kernels.
+    seed : int
+        Seed of the ``random`` kernels.
+    """
+    if depth < 1 or draws < 1:
+        raise ValueError(f"depth and draws must be >= 1; got {depth}, {draws}")
+    if n < 1 or n % 2 == 0:
+        raise ValueError(f"n must be odd; got {n}")
+    if kind == "uniform":
+        return torch.full((depth, draws, n, n), 1.0 / n**2, dtype=dtype)
+    if kind == "random":
+        g = torch.Generator().manual_seed(seed)
+        return torch.randn((depth, draws, n, n), generator=g, dtype=dtype) / n
+    if kind == "dct":
+        k = torch.as_tensor(dct_beta(beta2, n), dtype=dtype)
+        return k.expand(depth, draws, n, n).clone()
+    raise ValueError(f"unknown stack {kind!r}; expected one of {STACKS}")
+
+
+def erf_gradients(kernels: torch.Tensor, activation: Activation = "none", *,
+                  x: torch.Tensor | None = None, seed: int = 0) -> torch.Tensor:
+    r"""Gradient of the centre output with respect to the input, one map per draw.
+
+    Parameters
+    ----------
+    kernels : tensor (L, B, n, n)
+        Layer ``l`` of draw ``b`` is ``kernels[l, b]`` (see :func:`stack_kernels`).
+    activation : {"relu", "none", "abs"} or callable
+        Applied after every layer.
+    x : tensor (B, S, S), optional
+        Inputs with ``S = 2 L r + 1``; default i.i.d. :math:`N(0,1)` from ``seed``. Irrelevant
+        for linear stacks, where the gradient does not depend on the input.
+
+    Returns
+    -------
+    tensor (B, S, S)
+        :math:`g_b(p) = \partial y_b / \partial x_b(p)`.
+    """
+    if kernels.ndim != 4 or kernels.shape[-1] != kernels.shape[-2] or kernels.shape[-1] % 2 == 0:
+        raise ValueError(f"kernels must have shape (L, B, n, n) with odd n; got {tuple(kernels.shape)}")
+    L, B, n, _ = kernels.shape
+    size = 2 * L * (n // 2) + 1
+    if x is None:
+        g = torch.Generator().manual_seed(seed)
+        x = torch.randn((B, size, size), generator=g, dtype=kernels.dtype)
+    if tuple(x.shape) != (B, size, size):
+        raise ValueError(f"x must have shape {(B, size, size)}; got {tuple(x.shape)}")
+    act = activation_fn(activation)
+    x = x.detach().clone().requires_grad_(True)
+    cur = x[None]
+    for layer in range(L):
+        cur = act(F.conv2d(cur, kernels[layer][:, None], groups=B))
+    cur.sum().backward()
+    return x.grad.detach()
+
+
+def erf_map(grads: torch.Tensor, power: float = 1.0, normalise: bool = True) -> torch.Tensor:
+    r"""Average ERF :math:`\langle |g|^q / \sum |g|^q\rangle` over draws; draws with ``g = 0`` are dropped.
+
+    With ``normalise=False`` the raw maps are averaged, :math:`\langle |g|^q\rangle` (for ``q = 2``
+    and i.i.d. zero-mean kernels this is, in expectation, exactly the ``L``-fold convolution of the
+    per-weight variance profile: the uniform random walk for i.i.d. weights).
+
+    Raises
+    ------
+    ValueError
+        If every draw has a zero gradient (a dead ReLU stack).
+    """
+    w = grads.abs() ** power
+    tot = w.sum(dim=(-2, -1))
+    alive = tot > 0
+    if not bool(alive.any()):
+        raise ValueError("every draw has a zero gradient: the ERF is undefined")
+    if not normalise:
+        return w.mean(0)
+    return (w[alive] / tot[alive, None, None]).mean(0)
+
+
+@dataclass
+class ERFStats:
+    """Centre (x, y), spread :math:`\\sigma = \\sqrt{\\operatorname{tr}\\Sigma/2}` and live-draw share."""
+
+    centre: np.ndarray
+    sigma: float
+    alive: float
+
+
+def erf_stats(grads: torch.Tensor, power: float = 1.0, normalise: bool = True) -> ERFStats:
+    """Centre and spread of the averaged ERF (:func:`erf_map`) of a batch of gradient maps."""
+    m = erf_map(grads, power, normalise)
+    xs, ys = coordinates(m.shape[-2], m.shape[-1], dtype=m.dtype)
+    _, c, cov = moments(m, xs, ys)
+    s2 = float((cov[0, 0] + cov[1, 1]) / 2)
+    alive = float((grads.abs().sum(dim=(-2, -1)) > 0).double().mean())
+    return ERFStats(centre=c.numpy(), sigma=float(np.sqrt(s2)), alive=alive)
+
+
+def depth_sweep(kind: str, depths: list[int] | np.ndarray, *, activation: Activation = "none",
+                draws: int = 128, n: int = 3, beta2: float = 0.3, seed: int = 0,
+                power: float = 1.0, normalise: bool = True) -> dict[str, np.ndarray]:
+    """ERF centre and spread for each depth (one batched back-propagation per depth).
+
+    Returns
+    -------
+    dict with ``depth`` (D,), ``sigma`` (D,), ``centre`` (D, 2), ``alive`` (D,).
+    """
+    out: dict[str, list] = {"depth": [], "sigma": [], "centre": [], "alive": []}
+    nd = 1 if kind in ("uniform", "dct") and activation == "none" else draws
+    for i, L in enumerate(depths):
+        ks = stack_kernels(kind, int(L), nd, n, beta2=beta2, seed=seed + 1000 * i)
+        st = erf_stats(erf_gradients(ks, activation, seed=seed + 1000 * i + 1), power, normalise)
+        out["depth"].append(int(L))
+        out["sigma"].append(st.sigma)
+        out["centre"].append(st.centre)
+        out["alive"].append(st.alive)
+    return {k: np.asarray(v, dtype=float) for k, v in out.items()}
+
+
+def kernel_walk(k: np.ndarray) -> tuple[np.ndarray, float]:
+    r"""Mean offset :math:`\bar d = (x, y)` and spread :math:`\sigma_k^2` of a non-negative kernel.
+
+    The kernel is read as the distribution of the offset ``d`` at which the centre output reads the
+    input (cross-correlation), so these are the per-layer drift and diffusion of the linear ERF.
+    """
+    k = np.asarray(k, dtype=float)
+    if np.any(k < 0) or k.sum() <= 0:
+        raise ValueError("kernel_walk needs a non-negative kernel with positive sum")
+    n = k.shape[-1]
+    d = np.arange(n) - n // 2
+    w = k / k.sum()
+    mx, my = (w.sum(0) * d).sum(), (w.sum(1) * d).sum()
+    vx = (w.sum(0) * d * d).sum() - mx**2
+    vy = (w.sum(1) * d * d).sum() - my**2
+    return np.array([mx, my]), float((vx + vy) / 2)
+
+
+def loglog_slope(x: np.ndarray, y: np.ndarray) -> tuple[float, float]:
+    """Least-squares slope and intercept of ``log y`` against ``log x``."""
+    slope, icpt = np.polyfit(np.log(np.asarray(x, float)), np.log(np.asarray(y, float)), 1)
+    return float(slope), float(icpt)

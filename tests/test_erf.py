@@ -1,0 +1,57 @@
+import numpy as np
+import pytest
+import torch
+from scipy.signal import convolve2d
+
+from infomech import erf
+from infomech import kernels as K
+
+
+@pytest.mark.parametrize("depth", [1, 4, 9])
+def test_uniform_linear_erf_is_the_random_walk(depth):
+    st = erf.erf_stats(erf.erf_gradients(erf.stack_kernels("uniform", depth), "none"))
+    _, s2 = erf.kernel_walk(np.ones((3, 3)))
+    assert st.sigma**2 == pytest.approx(depth * s2, rel=1e-10)
+    np.testing.assert_allclose(st.centre, 0, atol=1e-10)
+
+
+def test_odd_kernel_erf_drifts_against_the_motion():
+    k = K.dct_beta(0.3)  # non-negative for beta2 <= 0.4
+    assert k.min() >= 0
+    mean, s2 = erf.kernel_walk(k)
+    assert mean[0] < 0  # the stack moves content to +x, so the centre output reads from -x
+    for depth in (3, 8):
+        st = erf.erf_stats(erf.erf_gradients(erf.stack_kernels("dct", depth, beta2=0.3), "none"))
+        np.testing.assert_allclose(st.centre, depth * mean, atol=1e-10)
+        assert st.sigma**2 == pytest.approx(depth * s2, rel=1e-10)
+
+
+def test_linear_gradient_is_the_convolution_of_the_kernels():
+    ks = erf.stack_kernels("random", 2, 1, seed=3)
+    g = erf.erf_gradients(ks, "none")[0].numpy()
+    k1, k2 = ks[0, 0].numpy(), ks[1, 0].numpy()
+    np.testing.assert_allclose(g, convolve2d(k1, k2, mode="full"), atol=1e-12)
+    assert not np.allclose(g, convolve2d(k1, k2[::-1, ::-1], mode="full"), atol=1e-3)
+
+
+def test_relu_gradient_depends_on_input_and_dead_draws_are_dropped():
+    ks = erf.stack_kernels("random", 6, 64, seed=1)
+    a = erf.erf_gradients(ks, "relu", seed=1)
+    b = erf.erf_gradients(ks, "relu", seed=2)
+    assert not torch.allclose(a, b)
+    st = erf.erf_stats(a)
+    assert 0 < st.alive < 1
+    with pytest.raises(ValueError, match="zero gradient"):
+        erf.erf_map(torch.zeros(3, 5, 5))
+
+
+def test_depth_sweep_slope_and_errors():
+    r = erf.depth_sweep("uniform", [4, 16, 36])
+    slope, _ = erf.loglog_slope(r["depth"], r["sigma"])
+    assert slope == pytest.approx(0.5, abs=1e-9)
+    with pytest.raises(ValueError, match="unknown stack"):
+        erf.stack_kernels("gabor", 3)
+    with pytest.raises(ValueError, match="odd"):
+        erf.stack_kernels("uniform", 3, n=4)
+    with pytest.raises(ValueError, match="non-negative"):
+        erf.kernel_walk(K.dct_beta(0.9))

@@ -1,0 +1,33 @@
+import numpy as np
+import pytest
+
+from infomech import patterns as P
+from infomech import steering as S
+
+
+def test_transmission_is_one_at_zero_and_pi_periodic_without_activation():
+    phi = np.deg2rad([0.0, 30.0, 90.0, 210.0, 270.0])
+    t = S.transmission(P.gaussian_blob(31, 2), phi, [0.0, 0.4], activation="none")
+    assert t[0] == pytest.approx(1.0)
+    assert t[3] == pytest.approx(t[1], rel=1e-9)  # energy of a linear response: sign-blind
+    assert t[4] == pytest.approx(t[2], rel=1e-9)
+
+
+def test_relu_transmission_is_not_pi_periodic_for_a_delta_at_small_angles():
+    phi = np.deg2rad([0.0, 45.0, 90.0])
+    t = S.transmission(P.delta(21), phi)
+    assert t[0] == pytest.approx(1.0)
+    assert 0 < t[2] < t[1] < 1
+
+
+def test_compare_laws_is_zero_for_the_law_itself():
+    phi = np.linspace(0, np.pi, 19)
+    res = S.compare_laws(phi, np.cos(phi) ** 2)
+    assert res["cos^2 (Malus)"]["max"] == pytest.approx(0.0, abs=1e-12)
+    assert res["max(cos, 0)"]["max"] > 0.5
+
+
+def test_floor_fit_recovers_the_floor():
+    phi = np.linspace(0, np.pi, 37)
+    m, rms = S.fit_floor(phi, np.cos(phi) ** 2 + 0.3 * np.sin(phi) ** 2)
+    assert m == pytest.approx(0.3) and rms == pytest.approx(0.0, abs=1e-12)
