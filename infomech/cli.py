@@ -104,9 +104,12 @@ def _run_speed(args: argparse.Namespace) -> int:
         print(f"{'t':>4} {'beta2':>6} {'speed':>8} {'(v/c)^2':>8} {'steady':>8}   "
               f"[{args.family} {args.kernel_size}x{args.kernel_size}, {args.pattern} "
               f"{args.size}, {recs[0]['steps']} steps, {args.activation}, c={recs[0]['c']:g}]")
+        def num(v: float | None) -> str:
+            return f"{v:8.4f}" if v is not None else f"{'nan':>8}"
+
         for r in recs:
-            print(f"{r['t']:4d} {r['beta2']:6.2f} {r['speed']:8.4f} {r['v_over_c_sq']:8.4f} "
-                  f"{r['steady_speed']:8.4f}")
+            print(f"{r['t']:4d} {r['beta2']:6.2f} {num(r['speed'])} {num(r['v_over_c_sq'])} "
+                  f"{num(r['steady_speed'])}")
     return 0
 
 

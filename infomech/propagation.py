@@ -16,7 +16,21 @@ Light cone. A kernel of radius ``r`` moves nothing farther than ``r`` pixels per
 ``T`` steps the state vanishes outside the initial support grown by ``r*T``. When the activation
 maps 0 to 0 we compute on that window only (clipped to the image, where zero padding then
 coincides with the image border): the result is exact, and much cheaper for small patterns. The
+window grows with the step: step ``t`` computes only the support grown by ``r*(t+1)``. The
 rescaling uses the statistics of the full image (the zeros outside the window included).
+
+Performance and memory. On the CPU in float64 the grouped correlation is evaluated as ``n*n``
+fused multiply-adds of shifted views (``addcmul_``), several times faster than ``conv2d``'s float64
+path; float32 and CUDA use ``conv2d``. Nothing but the observables, the final state and the frames
+asked for is stored. The final state (and each frame) is a ``(K, H, W)`` array allocated once
+with ``numpy.zeros`` (pages outside the light cone are never touched); per chunk of ``b`` kernels
+(``batch_size``) the working set is about four ``(b, h, w)`` tensors of the light-cone window
+``h x w``. Peak resident memory is bounded by
+
+    ``R0 + bytes * (K*H*W + 5*b*(H+2r)*(W+2r))``
+
+with ``R0`` the interpreter + torch baseline and ``bytes`` 4 (float32) or 8 (float64): see
+``benchmarks/README.md`` for the measured numbers.
 """
 
 from __future__ import annotations
@@ -79,6 +93,7 @@ class Trajectory:
     final: np.ndarray
     frames: dict[int, np.ndarray] = field(default_factory=dict)
     window: tuple[int, int, int, int] = (0, 0, 0, 0)
+    period: int = 1
 
     @property
     def steps(self) -> int:
@@ -105,8 +120,16 @@ class Trajectory:
         return self.distance(measure)[-1] / self.steps
 
     def steady_state_speed(self, measure: str = "2d") -> np.ndarray:
-        """Slope of ``|mu(t) - mu(0)|`` over the second half of the run, shape (K,)."""
-        return _steady(self.distance(measure))
+        """Slope of ``|mu(t) - mu(0)|`` over the second half of the run, shape (K,).
+
+        Sampled once per schedule cycle (``period`` phases), so the zig-zag of an alternating
+        schedule (the 2x2 placement) does not bias the slope. NaN when the run is too short to hold
+        one full cycle.
+        """
+        d = self.distance(measure)
+        if self.steps < self.period:
+            return np.full(d.shape[1:], np.nan)
+        return _steady(d, self.period)
 
     def sigma2(self) -> np.ndarray:
         """Spread ``tr(Sigma)/2`` per step, (T+1, K)."""
@@ -121,6 +144,13 @@ def _as_tensor(a: ArrayLike, dtype: torch.dtype, device: torch.device) -> torch.
     if is_torch(a):
         return a.to(dtype=dtype, device=device)
     return torch.as_tensor(np.ascontiguousarray(a, dtype=float), dtype=dtype, device=device)
+
+
+def _all_finite(t: torch.Tensor) -> bool:
+    """``isfinite(t).all()``; through numpy on the CPU (a view; faster than torch for small arrays)."""
+    if t.device.type == "cpu":
+        return bool(np.isfinite(t.numpy()).all())
+    return bool(torch.isfinite(t).all())
 
 
 def _schedule(kernels: Any, dtype: torch.dtype, device: torch.device) -> torch.Tensor:
@@ -142,23 +172,43 @@ def _schedule(kernels: Any, dtype: torch.dtype, device: torch.device) -> torch.T
     K, n0, n1 = ts[0].shape
     if K == 0:
         raise ValueError("kernels: no kernels given (K = 0)")
+    if n0 == 0 or n1 == 0:
+        raise ValueError(f"kernels are empty: shape {n0} x {n1}")
     if n0 != n1:
         raise ValueError(f"kernels must be square; got {n0} x {n1}")
     if n0 % 2 == 0:
         raise ValueError(f"kernels must have odd size to have a centre; got {n0} x {n1} "
                          "(embed even kernels, e.g. kernels.alternating_2x2)")
     out = torch.stack(ts)
-    if not bool(torch.isfinite(out).all()):
+    if not _all_finite(out):
         raise ValueError("kernels contain NaN or Inf")
     return out
 
 
-def _paste(state: torch.Tensor, H: int, W: int, window: tuple[int, int, int, int]) -> torch.Tensor:
-    """Full-size (k, H, W) CPU copy of a windowed state (k, h, w)."""
-    y0, y1, x0, x1 = window
-    full = torch.zeros((state.shape[0], H, W), dtype=state.dtype)
-    full[:, y0:y1, x0:x1] = state.cpu()
-    return full
+Box = tuple[int, int, int, int]
+
+#: In-place versions of the named activations (saves one allocation per step).
+_INPLACE: dict[str, Callable[[torch.Tensor], torch.Tensor]] = {
+    "relu": torch.relu_,
+    "none": lambda t: t,
+    "abs": torch.abs_,
+}
+
+
+def _correlate(xp: torch.Tensor, ks: torch.Tensor, h: int, w: int) -> torch.Tensor:
+    """Grouped cross-correlation, VALID mode: ``xp`` (k, h+2r, w+2r), ``ks`` (k, n, n) -> (k, h, w).
+
+    float64 on the CPU: ``n*n`` fused multiply-adds of shifted views (torch's float64 ``conv2d``
+    is several times slower); otherwise one grouped ``conv2d`` call.
+    """
+    k, n = ks.shape[0], ks.shape[-1]
+    if xp.dtype == torch.float64 and xp.device.type == "cpu":
+        out = torch.zeros((k, h, w), dtype=xp.dtype, device=xp.device)
+        for a in range(n):
+            for b in range(n):
+                out.addcmul_(xp[:, a:a + h, b:b + w], ks[:, a, b, None, None])
+        return out
+    return F.conv2d(xp[None], ks[:, None], groups=k)[0]
 
 
 def _observe(state: torch.Tensor, xs: torch.Tensor, ys: torch.Tensor, row: int, weights: Weights
@@ -238,7 +288,7 @@ def propagate(
         raise ValueError(f"x must have shape (H, W) or (K, H, W); got {tuple(img.shape)}")
     if img.shape[0] not in (1, K):
         raise ValueError(f"x has {img.shape[0]} images but there are {K} kernels")
-    if not bool(torch.isfinite(img).all()):
+    if not _all_finite(img):
         raise ValueError("x contains NaN or Inf")
     if bool((weights_of(img, weights).sum(dim=(-2, -1)) == 0).any()):
         raise ValueError("x has zero mass: its centre of mass is undefined")
@@ -248,58 +298,82 @@ def propagate(
     H, W = img.shape[-2:]
     r = n // 2
 
-    # light cone window (rows y0:y1, cols x0:x1)
+    # light cone: box(t) = initial support grown by r*t, clipped to the image (rows y0:y1, cols x0:x1)
     zero_ok = bool(act(torch.zeros(1, dtype=dtype, device=dev)).abs().max() == 0)
-    if light_cone and zero_ok:
+    cone = light_cone and zero_ok
+    if cone:
         nz = (img != 0).any(dim=0)
         rows = torch.nonzero(nz.any(dim=1)).flatten()
         cols = torch.nonzero(nz.any(dim=0)).flatten()
-        m = r * steps
-        y0, y1 = max(0, int(rows[0]) - m), min(H, int(rows[-1]) + 1 + m)
-        x0, x1 = max(0, int(cols[0]) - m), min(W, int(cols[-1]) + 1 + m)
-    else:
-        y0, y1, x0, x1 = 0, H, 0, W
-    xs, ys = coordinates(y1 - y0, x1 - x0, dtype=dtype, device=dev,
-                         origin=((W - 1) / 2 - x0, (H - 1) / 2 - y0))
-    row = H // 2 - y0
+        sy0, sy1, sx0, sx1 = int(rows[0]), int(rows[-1]) + 1, int(cols[0]), int(cols[-1]) + 1
+
+    def box(t: int) -> Box:
+        if not cone:
+            return 0, H, 0, W
+        m = r * t
+        return max(0, sy0 - m), min(H, sy1 + m), max(0, sx0 - m), min(W, sx1 + m)
+
+    y0, y1, x0, x1 = box(steps)
+    xs_all, ys_all = coordinates(H, W, dtype=dtype, device=dev)
+    row = H // 2
     npix = H * W
+    inplace = _INPLACE.get(activation) if isinstance(activation, str) else None
 
     chunk = K if batch_size is None else int(batch_size)
     if chunk < 1:
         raise ValueError(f"batch_size must be >= 1; got {batch_size}")
-    out_m, out_c, out_s, out_r, out_f = [], [], [], [], []
-    kept: dict[int, list[torch.Tensor]] = {f: [] for f in frames}
+    np_dtype = np.float64 if dtype == torch.float64 else np.float32
+    final = np.zeros((K, H, W), dtype=np_dtype)  # calloc: untouched pages cost no memory
+    kept = {f: np.zeros((K, H, W), dtype=np_dtype) for f in frames}
+
+    def observe(state: torch.Tensor, b: Box):
+        by0, by1, bx0, bx1 = b
+        return _observe(state, xs_all[bx0:bx1], ys_all[by0:by1], row - by0, weights)
+
+    def store(dest: np.ndarray, start: int, state: torch.Tensor, b: Box) -> None:
+        by0, by1, bx0, bx1 = b
+        dest[start:start + state.shape[0], by0:by1, bx0:bx1] = state.cpu().numpy()
+
+    out_m, out_c, out_s, out_r = [], [], [], []
     for start in range(0, K, chunk):
         stop = min(K, start + chunk)
-        ks = sched[:, start:stop, None]  # (P, k, 1, n, n)
-        cur = img[:, y0:y1, x0:x1]
-        cur = (cur.expand(stop - start, -1, -1) if cur.shape[0] == 1 else cur[start:stop])
-        cur = cur[None].contiguous()  # (1, k, h, w)
-        obs = [_observe(cur[0], xs, ys, row, weights)]
+        ks = sched[:, start:stop]  # (P, k, n, n)
+        b = box(0)
+        cur = img[:, b[0]:b[1], b[2]:b[3]]
+        cur = cur.expand(stop - start, -1, -1) if cur.shape[0] == 1 else cur[start:stop]
+        obs = [observe(cur, b)]
         if 0 in kept:
-            kept[0].append(_paste(cur[0], H, W, (y0, y1, x0, x1)))
+            store(kept[0], start, cur, b)
         for t in range(steps):
+            nb = box(t + 1)
+            # zero padding: r around the new box plus the growth of the box on each side
+            pad = (b[2] - nb[2] + r, nb[3] - b[3] + r, b[0] - nb[0] + r, nb[1] - b[1] + r)
+            xp = F.pad(cur, pad)
             if rescale:
                 s1 = cur.sum(dim=(-2, -1), keepdim=True)
                 s2 = (cur * cur).sum(dim=(-2, -1), keepdim=True)
                 std = torch.sqrt((s2 / npix - (s1 / npix) ** 2).clamp_min(0))
-                cur = cur / torch.where(std > 0, std, torch.ones_like(std))
-            cur = act(F.conv2d(cur, ks[t % P], padding=r, groups=stop - start))
-            obs.append(_observe(cur[0], xs, ys, row, weights))
+                xp.div_(torch.where(std > 0, std, torch.ones_like(std)))
+            res = _correlate(xp, ks[t % P], nb[1] - nb[0], nb[3] - nb[2])
+            del xp
+            cur = inplace(res) if inplace is not None else act(res)
+            b = nb
+            obs.append(observe(cur, b))
             if t + 1 in kept:
-                kept[t + 1].append(_paste(cur[0], H, W, (y0, y1, x0, x1)))
+                store(kept[t + 1], start, cur, b)
         ms, cs, ss, rs = zip(*obs, strict=True)
         out_m.append(torch.stack(ms))
         out_c.append(torch.stack(cs))
         out_s.append(torch.stack(ss))
         out_r.append(torch.stack(rs))
-        out_f.append(_paste(cur[0], H, W, (y0, y1, x0, x1)))
+        store(final, start, cur, b)
+        del cur
 
     def cat(parts: list[torch.Tensor], dim: int = 1) -> np.ndarray:
         return torch.cat(parts, dim=dim).cpu().numpy()
 
     return Trajectory(
         mass=cat(out_m), centre=cat(out_c), covariance=cat(out_s), row_centre=cat(out_r),
-        final=cat(out_f, 0), frames={t: torch.cat(v).numpy() for t, v in kept.items()},
-        window=(y0, y1, x0, x1),
+        final=final, frames=kept,
+        window=(y0, y1, x0, x1), period=P,
     )

@@ -51,3 +51,11 @@ def test_bad_flags_one_line_exit_2(argv):
     lines = [ln for ln in out.stderr.splitlines() if ln.strip()]
     assert "Traceback" not in out.stderr
     assert 1 <= len(lines) <= 2 and "error" in lines[-1]
+
+
+def test_speed_one_step_2x2_has_no_steady_speed_but_succeeds(capsys):
+    assert main(["speed", "--kernel-size", "2", "--beta2", "0.25,1", "--steps", "1", "--size", "51"]) == 0
+    assert "nan" in capsys.readouterr().out
+    assert main(["speed", "--kernel-size", "2", "--beta2", "1", "--steps", "1", "--size", "51", "--json"]) == 0
+    rec = json.loads(capsys.readouterr().out)[0]
+    assert rec["steady_speed"] is None and rec["speed"] > 0

@@ -163,3 +163,12 @@ def test_observables_functions():
     traj = np.array([[0.0, 0], [1, 0], [2, 0], [4, 0]])
     assert O.speed(traj) == pytest.approx(4 / 3)
     assert O.steady_state_speed(np.array([0, 1, 2, 4.0])) == pytest.approx(2.0)
+
+
+def test_steady_state_speed_samples_once_per_schedule_cycle():
+    # the alternating 2x2 placement zig-zags; fitted per cycle its steady speed is exactly c = 0.5
+    sched, c = K.family("dct", [1.0], 2)
+    tr = propagate(P.delta(61), sched, 10, rescale=True)
+    assert tr.period == 2
+    assert tr.steady_state_speed()[0] == pytest.approx(c, abs=1e-12)
+    assert abs(O.steady_state_speed(tr.distance(), 1)[0] - c) > 0.01  # a per-step fit is biased
