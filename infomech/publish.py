@@ -100,6 +100,19 @@ def _glue(name: str, value: Any) -> None:
     glue(name, value, display=False)
 
 
+#: Decimals that published floats are rounded to by default: round-off noise (1e-16 from a changed
+#: summation order, a signed zero) must not change a glued number between builds or machines.
+DEFAULT_DIGITS = 10
+
+
+def _stable(value: Any, digits: int) -> Any:
+    if isinstance(value, float):
+        return round(value, digits) + 0.0  # + 0.0 turns -0.0 into 0.0
+    if isinstance(value, list | tuple):
+        return [_stable(v, digits) for v in value]
+    return value
+
+
 def publish(name: str, value: Any, *, chapter: str, digits: int | None = None) -> Any:
     """Glue ``value`` under ``name`` and record it in the chapter's claims ledger.
 
@@ -108,20 +121,19 @@ def publish(name: str, value: Any, *, chapter: str, digits: int | None = None) -
     name : str
         Glue key, unique across the book (prefix it with the chapter, e.g. ``"even-drift-max"``).
     value : number, str or bool
-        The measured value. Floats are rounded to ``digits`` decimals when given, so that the
-        glued text and the ledger carry the same stable number.
+        The measured value. Floats (also inside lists) are rounded to ``digits`` decimals, so that
+        the glued text and the ledger carry the same stable number.
     chapter : str
         Chapter slug; the ledger file is ``_ledger/<chapter>.json``.
     digits : int, optional
-        Decimals to round floats to.
+        Decimals to round floats to; default :data:`DEFAULT_DIGITS` (10), which removes round-off
+        noise: a maximum error of 1e-16 is published as 0.0.
 
     Returns
     -------
     The (rounded) value.
     """
-    value = _plain(value)
-    if digits is not None and isinstance(value, float):
-        value = round(value, digits)
+    value = _stable(_plain(value), DEFAULT_DIGITS if digits is None else digits)
     _glue(name, value)
     ledger = _LEDGERS.setdefault(chapter, {})
     ledger[name] = value

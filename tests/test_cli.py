@@ -56,6 +56,7 @@ def test_bad_flags_one_line_exit_2(argv):
 def test_speed_one_step_2x2_has_no_steady_speed_but_succeeds(capsys):
     assert main(["speed", "--kernel-size", "2", "--beta2", "0.25,1", "--steps", "1", "--size", "51"]) == 0
     assert "nan" in capsys.readouterr().out
-    assert main(["speed", "--kernel-size", "2", "--beta2", "1", "--steps", "1", "--size", "51", "--json"]) == 0
+    argv = ["speed", "--kernel-size", "2", "--beta2", "1", "--steps", "1", "--size", "51", "--json"]
+    assert main(argv) == 0
     rec = json.loads(capsys.readouterr().out)[0]
     assert rec["steady_speed"] is None and rec["speed"] > 0

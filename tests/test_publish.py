@@ -51,3 +51,15 @@ def test_progress_is_quiet_when_asked(monkeypatch):
     monkeypatch.setenv("INFOMECH_QUIET", "1")
     assert not pub.progress_enabled()
     assert list(pub.progress(range(3), desc="x")) == [0, 1, 2]
+
+
+def test_published_floats_are_stable_to_round_off(tmp_path, monkeypatch):
+    from infomech.publish import publish
+
+    monkeypatch.setenv("INFOMECH_BOOK_DIR", str(tmp_path))
+    assert publish("t-noise-a", 1.6653345369377348e-16, chapter="t") == 0.0
+    assert publish("t-noise-b", 2.220446049250313e-16, chapter="t") == 0.0
+    assert str(publish("t-negzero", -0.0, chapter="t")) == "0.0"
+    assert publish("t-list", [0.1 + 0.2, -1e-17], chapter="t") == [0.3, 0.0]
+    assert publish("t-digits", 0.123456, chapter="t", digits=3) == 0.123
+    assert publish("t-int", 7, chapter="t") == 7
