@@ -24,8 +24,9 @@ fused multiply-adds of shifted views (``addcmul_``), several times faster than `
 path; float32 and CUDA use ``conv2d``. Nothing but the observables, the final state and the frames
 asked for is stored. The final state (and each frame) is a ``(K, H, W)`` array allocated once
 with ``numpy.zeros`` (pages outside the light cone are never touched); per chunk of ``b`` kernels
-(``batch_size``) the working set is about four ``(b, h, w)`` tensors of the light-cone window
-``h x w``. Peak resident memory is bounded by
+(``batch_size``; on the CPU by default sized so that one padded window tensor fits in
+:data:`CPU_CHUNK_BYTES`) the working set is about four ``(b, h, w)`` tensors of the light-cone
+window ``h x w``. Peak resident memory is bounded by
 
     ``R0 + bytes * (K*H*W + 5*b*(H+2r)*(W+2r))``
 
@@ -48,6 +49,10 @@ from .observables import Weights, coordinates, isotropy, moments, spread2, weigh
 from .observables import steady_state_speed as _steady
 
 Activation = str | Callable[[torch.Tensor], torch.Tensor]
+
+#: Default chunk of kernels on the CPU: one padded window tensor of at most this many bytes, so the
+#: working set of a step stays in cache (measured: 5x faster than one batch on 301x301 images).
+CPU_CHUNK_BYTES = 8 * 2**20
 
 ACTIVATIONS: dict[str, Callable[[torch.Tensor], torch.Tensor]] = {
     "relu": torch.relu,
@@ -261,7 +266,9 @@ def propagate(
     light_cone : bool
         Compute only inside the light cone of the initial support (exact; see module notes).
     batch_size : int, optional
-        Kernels per chunk, to bound memory; default all at once.
+        Kernels per chunk. Default: on the CPU, as many as keep one padded window tensor within
+        :data:`CPU_CHUNK_BYTES` (cache-sized chunks run several times faster than one huge batch on
+        full images); on other devices all at once. Results do not depend on it (bit-identical).
 
     Returns
     -------
@@ -319,7 +326,11 @@ def propagate(
     npix = H * W
     inplace = _INPLACE.get(activation) if isinstance(activation, str) else None
 
-    chunk = K if batch_size is None else int(batch_size)
+    if batch_size is None:
+        chunk = K if dev.type != "cpu" else max(1, min(K, CPU_CHUNK_BYTES // (
+            torch.finfo(dtype).bits // 8 * (y1 - y0 + 2 * r) * (x1 - x0 + 2 * r))))
+    else:
+        chunk = int(batch_size)
     if chunk < 1:
         raise ValueError(f"batch_size must be >= 1; got {batch_size}")
     np_dtype = np.float64 if dtype == torch.float64 else np.float32
