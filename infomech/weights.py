@@ -171,8 +171,18 @@ def _read_torch(path: Path) -> dict[str, Any]:
     try:
         obj = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as exc:  # torch raises many types for corrupt files
-        raise ValueError(f"cannot read weights file {path}: {type(exc).__name__}: "
-                         f"{str(exc).splitlines()[0] if str(exc) else ''}") from None
+        import zipfile
+
+        why = "not a torch checkpoint (corrupt or truncated file)"
+        if "Weights only load failed" in str(exc) and zipfile.is_zipfile(path):
+            try:
+                with zipfile.ZipFile(path) as zf:
+                    intact = zf.testzip() is None
+            except (zipfile.BadZipFile, OSError):
+                intact = False
+            if intact:
+                why = "it holds objects other than tensors, which torch.load(weights_only=True) refuses"
+        raise ValueError(f"cannot read weights file {path}: {why}") from None
     for key in ("state_dict", "model", "model_state_dict"):
         if isinstance(obj, Mapping) and isinstance(obj.get(key), Mapping):
             obj = obj[key]

@@ -181,3 +181,19 @@ def test_smallcnn_training_is_deterministic(tmp_path, monkeypatch) -> None:
         assert torch.equal(a, b)
     kinds = [k for _, _, k in smallcnn.module_weights(m4)]
     assert kinds == ["full", "full", "depthwise", "full"]
+
+
+def test_corrupt_and_pickled_files_get_specific_messages(tmp_path):
+    import pytest
+    import torch
+
+    from infomech.weights import conv_kernels
+
+    garbage = tmp_path / "garbage.pth"
+    garbage.write_bytes(bytes(range(256)) * 3)
+    with pytest.raises(ValueError, match="not a torch checkpoint"):
+        conv_kernels(str(garbage))
+    pickled = tmp_path / "pickled.pth"
+    torch.save({"layer": object}, pickled)
+    with pytest.raises(ValueError, match="objects other than tensors"):
+        conv_kernels(str(pickled))
