@@ -51,10 +51,10 @@ book: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check .
 
-# pytest exit code 5 means "no tests collected": not a failure here, every other code is.
+# pytest exit code 5 means "no tests collected": the suites must never be empty, so it fails too.
 define run_pytest
 	rc=0; $(BIN)/python -m pytest $(1) || rc=$$?; \
-	if [ $$rc -eq 5 ]; then echo "pytest: no tests collected in $(2)"; \
+	if [ $$rc -eq 5 ]; then echo "pytest: no tests collected in $(2): that is a failure here" >&2; exit 5; \
 	elif [ $$rc -ne 0 ]; then exit $$rc; fi
 endef
 

@@ -31,8 +31,11 @@ def _positive_int(text: str) -> int:
 
 
 def _beta2_list(text: str) -> list[float]:
+    parts = text.split(",")
+    if any(not t.strip() for t in parts):
+        raise argparse.ArgumentTypeError(f"empty value in the beta^2 list {text!r}")
     try:
-        vals = [float(t) for t in text.split(",") if t.strip()]
+        vals = [float(t) for t in parts]
     except ValueError:
         raise argparse.ArgumentTypeError(
             f"expected comma-separated numbers in [0, 1], got {text!r}") from None
@@ -44,8 +47,11 @@ def _beta2_list(text: str) -> list[float]:
 
 
 def _times_list(text: str) -> list[int]:
+    parts = text.split(",")
+    if any(not t.strip() for t in parts):
+        raise argparse.ArgumentTypeError(f"empty value in the list of times {text!r}")
     try:
-        vals = [int(t) for t in text.split(",") if t.strip()]
+        vals = [int(t) for t in parts]
     except ValueError:
         raise argparse.ArgumentTypeError(
             f"expected comma-separated positive integers, got {text!r}") from None
@@ -63,10 +69,10 @@ def _add_speed(sub: argparse._SubParsersAction) -> None:
                    help="2, 3, 5, ... (2 uses the alternating 2x2 placement; translation: odd)")
     p.add_argument("--beta2", type=_beta2_list, default=None,
                    help="comma-separated beta^2 values (default 0, 0.01, ..., 1)")
-    p.add_argument("--steps", type=_positive_int, default=10)
+    p.add_argument("--steps", type=_positive_int, default=None, help="number of steps (default 10)")
     p.add_argument("--times", type=_times_list, default=None,
                    help="report speeds after each of these step counts from one run, e.g. 1,25,100 "
-                   "(overrides --steps)")
+                   "(instead of --steps)")
     p.add_argument("--pattern", choices=["delta", "disc"], default="delta")
     p.add_argument("--size", type=_positive_int, default=301)
     p.add_argument("--activation", choices=["relu", "none", "abs"], default="relu")
@@ -82,6 +88,12 @@ def _run_speed(args: argparse.Namespace) -> int:
 
     from .sweeps import DEFAULT_BETA2, records, speed_sweep
 
+    if args.times is not None and args.steps is not None:
+        raise ValueError("give either --steps or --times, not both")
+    if args.steps is None:
+        args.steps = 10
+    if args.size > 20001:
+        raise ValueError(f"--size {args.size} is too large (at most 20001)")
     if args.family == "translation" and args.kernel_size % 2 == 0:
         raise ValueError("--kernel-size must be odd for the translation family")
     if args.kernel_size < 2:
@@ -105,7 +117,7 @@ def _run_speed(args: argparse.Namespace) -> int:
               f"[{args.family} {args.kernel_size}x{args.kernel_size}, {args.pattern} "
               f"{args.size}, {recs[0]['steps']} steps, {args.activation}, c={recs[0]['c']:g}]")
         def num(v: float | None) -> str:
-            return f"{v:8.4f}" if v is not None else f"{'nan':>8}"
+            return f"{v + 0.0:8.4f}".replace("-0.0000", " 0.0000") if v is not None else f"{'nan':>8}"
 
         for r in recs:
             print(f"{r['t']:4d} {r['beta2']:6.2f} {num(r['speed'])} {num(r['v_over_c_sq'])} "
@@ -143,6 +155,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:  # e.g. `infomech speed --json | head`
         sys.stderr.close()
         return 0
+    except MemoryError:
+        print(f"infomech {args.command}: error: not enough memory for this run (reduce --size or the "
+              "number of kernels)", file=sys.stderr)
+        return 2
     except (ValueError, TypeError, OSError) as exc:
         print(f"infomech {args.command}: error: {exc}", file=sys.stderr)
         return 2

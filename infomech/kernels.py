@@ -74,7 +74,10 @@ def dct_beta(beta2: float | np.ndarray, n: int = 3) -> np.ndarray:
     t = np.zeros(b.shape + (n, n))
     t[..., 0, 0] = np.sqrt(1 - b)
     t[..., 0, 1] = np.sqrt(b)
-    return idct2(t)
+    k = idct2(t)
+    # exact zeros where the DC and gradient cancel (round-off would leave +-3e-17, which flips
+    # the sign of a weight that is exactly 0 in exact arithmetic, e.g. the right column at 0.4)
+    return np.where(np.abs(k) < 1e-14, 0.0, k)
 
 
 def shift_kernel(n: int = 3) -> np.ndarray:

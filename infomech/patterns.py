@@ -34,8 +34,8 @@ def delta(size: int = 301, value: float = 1.0) -> np.ndarray:
 def disc(size: int = 715, radius: float = 19, value: float = 255.0) -> np.ndarray:
     """Filled disc of ``radius`` px and ``value`` at the centre (the authors' circle: 715, 19, 255)."""
     size = _size(size)
-    if radius <= 0:
-        raise ValueError(f"radius must be > 0; got {radius}")
+    if not np.isfinite(radius) or radius <= 0:
+        raise ValueError(f"radius must be a finite number > 0; got {radius}")
     x, y = _grid(size)
     return np.where(x**2 + y**2 <= radius**2, float(value), 0.0)
 
@@ -60,8 +60,10 @@ def gaussian_blob(size: int = 101, sigma: float = 5.0, centre: tuple[float, floa
                   ) -> np.ndarray:
     r"""Gaussian :math:`\exp(-|p-p_0|^2 / 2\sigma^2)` centred at ``centre`` = (x, y) from the middle."""
     size = _size(size)
-    if sigma <= 0:
-        raise ValueError(f"sigma must be > 0; got {sigma}")
+    if not np.isfinite(sigma) or sigma <= 0:
+        raise ValueError(f"sigma must be a finite number > 0; got {sigma}")
+    if not np.all(np.isfinite(centre)):
+        raise ValueError(f"centre must be finite; got {centre}")
     x, y = _grid(size)
     return np.exp(-((x - centre[0]) ** 2 + (y - centre[1]) ** 2) / (2 * sigma**2))
 

@@ -36,6 +36,7 @@ with ``R0`` the interpreter + torch baseline and ``bytes`` 4 (float32) or 8 (flo
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -47,6 +48,7 @@ import torch.nn.functional as F
 from ._array import ArrayLike, is_torch
 from .observables import Weights, coordinates, isotropy, moments, spread2, weights_of
 from .observables import steady_state_speed as _steady
+from .publish import progress
 
 Activation = str | Callable[[torch.Tensor], torch.Tensor]
 
@@ -187,6 +189,10 @@ def _schedule(kernels: Any, dtype: torch.dtype, device: torch.device) -> torch.T
     out = torch.stack(ts)
     if not _all_finite(out):
         raise ValueError("kernels contain NaN or Inf")
+    dead = (out == 0).all(dim=-1).all(dim=-1).any(dim=0)
+    if bool(dead.any()):
+        raise ValueError(f"kernels {torch.nonzero(dead).flatten().tolist()[:5]} are all zeros: "
+                         "they erase the image (zero mass)")
     return out
 
 
@@ -346,6 +352,9 @@ def propagate(
         dest[start:start + state.shape[0], by0:by1, bx0:bx1] = state.cpu().numpy()
 
     out_m, out_c, out_s, out_r = [], [], [], []
+    n_chunks = -(-K // chunk)
+    # a bar only when interactive and slow (tqdm's delay); silent in the book and the tests
+    ticks = progress(range(n_chunks * steps), desc=f"propagate {K} kernels", unit="step", delay=1.0)
     for start in range(0, K, chunk):
         stop = min(K, start + chunk)
         ks = sched[:, start:stop]  # (P, k, n, n)
@@ -356,6 +365,7 @@ def propagate(
         if 0 in kept:
             store(kept[0], start, cur, b)
         for t in range(steps):
+            next(ticks, None)
             nb = box(t + 1)
             # zero padding: r around the new box plus the growth of the box on each side
             pad = (b[2] - nb[2] + r, nb[3] - b[3] + r, b[0] - nb[0] + r, nb[1] - b[1] + r)
@@ -383,8 +393,13 @@ def propagate(
     def cat(parts: list[torch.Tensor], dim: int = 1) -> np.ndarray:
         return torch.cat(parts, dim=dim).cpu().numpy()
 
+    mass = cat(out_m)
+    vanished = int((mass[-1] == 0).sum())
+    if vanished:
+        warnings.warn(f"the mass vanished for {vanished} of {K} kernels (the activation erased all "
+                      "content); their centres are NaN from then on", RuntimeWarning, stacklevel=2)
     return Trajectory(
-        mass=cat(out_m), centre=cat(out_c), covariance=cat(out_s), row_centre=cat(out_r),
+        mass=mass, centre=cat(out_c), covariance=cat(out_s), row_centre=cat(out_r),
         final=final, frames=kept,
         window=(y0, y1, x0, x1), period=P,
     )

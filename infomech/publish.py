@@ -292,3 +292,25 @@ def progress(iterable: Iterable[_T], **kwargs: Any) -> Iterator[_T]:
     kwargs.setdefault("leave", False)
     kwargs.setdefault("dynamic_ncols", True)
     return iter(tqdm(iterable, **kwargs))
+
+
+def _fmt(value: Any) -> str:
+    if isinstance(value, float):
+        text = f"{value:.6g}"
+        return "0" if text in ("-0", "0") else text
+    if isinstance(value, list):
+        return "[" + ", ".join(_fmt(v) for v in value) + "]"
+    return str(value)
+
+
+def print_ledger(chapter: str) -> None:
+    """Print every value the chapter has published (sorted by key, floats to 6 significant digits).
+
+    Each chapter ends with this in a ``# NBVAL_CHECK_OUTPUT`` cell, so nbval fails when any glued
+    number of the chapter changes, including the verdict shown in the intro.
+    """
+    ledger = _LEDGERS.get(chapter)
+    if not ledger:
+        raise ValueError(f"chapter {chapter!r} has published nothing in this session")
+    for key in sorted(ledger):
+        print(f"{key}: {_fmt(ledger[key])}")

@@ -100,8 +100,26 @@ def schedule_drift(schedule: list[np.ndarray] | np.ndarray) -> np.ndarray:
     drifts = []
     for k in seq:
         k = np.asarray(k, dtype=float)
-        drifts.append(kernel_moments(k[None] if k.ndim == 2 else k)[1])
+        drifts.append(exact_drift(k[None] if k.ndim == 2 else k, nonnegative_only=False))
     return np.mean(drifts, axis=0)
+
+
+def exact_drift(kernels: np.ndarray, *, nonnegative_only: bool = True, tol: float = 1e-12) -> np.ndarray:
+    """Drift per step ``(K, 2)`` of kernels ``(K, n, n)`` by the exact law, NaN where it does not apply.
+
+    The law (:func:`infomech.transport.kernel_moments`) holds for kernels without negative weights;
+    where a kernel has one (``nonnegative_only``) or sums to zero (no normalised moment), the
+    drift is NaN instead of an error, so a whole family can be passed at once.
+    """
+    k = np.asarray(kernels, dtype=float)
+    flat = k.reshape(k.shape[:-2] + (-1,))
+    ok = flat.sum(-1) > tol
+    if nonnegative_only:
+        ok &= flat.min(-1) >= -tol
+    out = np.full(k.shape[:-2] + (2,), np.nan)
+    if ok.any():
+        out[ok] = kernel_moments(k[ok])[1]
+    return out
 
 
 def nonnegative(schedule: list[np.ndarray] | np.ndarray, tol: float = 1e-12) -> np.ndarray:

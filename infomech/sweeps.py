@@ -34,10 +34,39 @@ def family_run(family: str, n: int, beta2: Any, *, steps: int, pattern: str | np
     if b.ndim != 1 or b.size == 0:
         raise ValueError("beta2 must be a non-empty 1-D list of values")
     schedule, c = _kernels.family(family, b, n)
-    x0 = _patterns.make(pattern, size) if isinstance(pattern, str) else np.asarray(pattern, float)
+    if isinstance(pattern, str):
+        if isinstance(size, bool) or int(size) != size or size < 1 or size % 2 == 0:
+            raise ValueError(f"size must be an odd positive integer (the pattern needs a centre pixel); "
+                             f"got {size!r}")
+        x0 = _patterns.make(pattern, int(size))
+    else:
+        x0 = np.asarray(pattern, float)
+    check_inside(x0, schedule[0].shape[-1] // 2, steps)
     tr = propagate(x0, schedule, steps, activation=activation, rescale=rescale, dtype=dtype,
                    device=device)
     return tr, c, len(schedule)
+
+
+def check_inside(x0: np.ndarray, radius: int, steps: int) -> None:
+    """Raise if content within the light cone of ``x0`` could reach the image border in ``steps``.
+
+    A speed measured after the content has hit the (zero-padded) border measures the border, not
+    the kernel: the sweeps refuse such runs and say which image size would do.
+    """
+    if x0.ndim != 2:
+        raise ValueError(f"pattern must be a 2-D image; got shape {x0.shape}")
+    nz = np.nonzero(x0)
+    if nz[0].size == 0:
+        raise ValueError("pattern has zero mass: its centre of mass is undefined")
+    H, W = x0.shape
+    reach = radius * int(steps)
+    lo = min(nz[0].min(), nz[1].min())
+    hi_y, hi_x = H - 1 - nz[0].max(), W - 1 - nz[1].max()
+    margin = min(lo, hi_y, hi_x)
+    if margin < reach:
+        need = max(H, W) + 2 * (reach - margin)
+        raise ValueError(f"after {steps} steps content can reach the image border (margin {margin} px < "
+                         f"{reach} px); use an image of size >= {need + 1 - need % 2}")
 
 
 def speed_sweep(

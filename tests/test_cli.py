@@ -60,3 +60,14 @@ def test_speed_one_step_2x2_has_no_steady_speed_but_succeeds(capsys):
     assert main(argv) == 0
     rec = json.loads(capsys.readouterr().out)[0]
     assert rec["steady_speed"] is None and rec["speed"] > 0
+
+
+@pytest.mark.parametrize("argv,match", [
+    (["speed", "--beta2", "0,,1"], "empty value"),
+    (["speed", "--times", "1,5", "--steps", "10"], "either --steps or --times"),
+    (["speed", "--size", "99999"], "too large"),
+    (["speed", "--kernel-size", "5", "--beta2", "1", "--steps", "100"], "image border"),
+])
+def test_speed_refuses_ambiguous_or_invalid_runs(argv, match):
+    out = subprocess.run([sys.executable, "-m", "infomech", *argv], capture_output=True, text=True)
+    assert out.returncode == 2 and match in out.stderr and "Traceback" not in out.stderr

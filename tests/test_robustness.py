@@ -22,6 +22,7 @@ from infomech import observables as O
 from infomech import patterns as P
 from infomech import weights as W
 from infomech.propagation import propagate
+from infomech.sweeps import speed_sweep
 
 X = P.delta(21)
 K3 = np.ones((3, 3))
@@ -71,9 +72,10 @@ def test_zero_mass_with_signed_weights_is_rejected():
         propagate(x, K3, 1, weights="signed")
 
 
-def test_mass_dying_out_gives_nan_centre_not_an_error():
+def test_mass_dying_out_gives_nan_centre_and_a_warning_not_an_error():
     # ReLU of an all-negative correlation kills the state: the centre is NaN from then on
-    tr = propagate(X, -np.ones((3, 3)), 2, activation="relu")
+    with pytest.warns(RuntimeWarning, match="mass vanished for 1 of 1 kernels"):
+        tr = propagate(X, -np.ones((3, 3)), 2, activation="relu")
     assert tr.mass[-1, 0] == 0
     assert np.isnan(tr.centre[-1, 0]).all()
 
@@ -86,9 +88,14 @@ def test_mass_dying_out_gives_nan_centre_not_an_error():
     (lambda: P.delta(-3), ValueError, r"size must be >= 1; got -3"),
     (lambda: P.delta(0), ValueError, r"size must be >= 1; got 0"),
     (lambda: P.delta(3.5), TypeError, r"size must be an integer"),
-    (lambda: P.disc(11, -1), ValueError, r"radius must be > 0"),
-    (lambda: P.gaussian_blob(11, sigma=0), ValueError, r"sigma must be > 0"),
+    (lambda: P.disc(11, -1), ValueError, r"radius must be a finite number > 0"),
+    (lambda: P.gaussian_blob(11, sigma=0), ValueError, r"sigma must be a finite number > 0"),
+    (lambda: P.gaussian_blob(11, sigma=float("nan")), ValueError, r"sigma must be a finite number"),
+    (lambda: P.disc(11, float("inf")), ValueError, r"radius must be a finite number"),
     (lambda: P.make("foo", 11), ValueError, r"unknown pattern 'foo'"),
+    (lambda: propagate(X, np.zeros((3, 3)), 1), ValueError, r"kernels \[0\] are all zeros"),
+    (lambda: speed_sweep("dct", 5, [1.0], steps=100, size=301), ValueError, r"reach the image border"),
+    (lambda: speed_sweep("dct", 3, [1.0], size=40), ValueError, r"size must be an odd positive integer"),
     (lambda: K.dct_beta(1.5), ValueError, r"beta2 must lie in \[0, 1\]"),
     (lambda: K.dct_beta(-0.1), ValueError, r"beta2 must lie in \[0, 1\]"),
     (lambda: K.dct_beta(np.nan), ValueError, r"beta2 must be finite"),

@@ -310,6 +310,8 @@ def _build_finished(app: Any, exc: Exception | None) -> None:
 
 
 def setup(app: Any) -> dict[str, Any]:
+    # chapters executed by the build inherit this: no progress bars in the built book
+    os.environ.setdefault("INFOMECH_QUIET", "1")
     app.add_node(figure_list)
     app.add_directive("infomech-figure-list", FigureListDirective)
     app.add_post_transform(PendingVerdicts)
