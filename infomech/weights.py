@@ -235,7 +235,8 @@ def _read_npz(path: Path) -> Raw:
             return [(k, np.asarray(data[k], dtype=np.float64), None)
                     for k in data.files if data[k].ndim == 4]
     except Exception as exc:
-        raise ValueError(f"cannot read weights file {path}: {type(exc).__name__}") from None
+        raise ValueError(f"cannot read weights file {path}: not a readable .npz archive "
+                         f"({type(exc).__name__})") from None
 
 
 def _read_h5(path: Path) -> Raw:
@@ -259,6 +260,8 @@ def _read_h5(path: Path) -> Raw:
 
 def _read_file(path: Path) -> Raw:
     suffix = path.suffix.lower()
+    if path.stat().st_size == 0:
+        raise ValueError(f"cannot read weights file {path}: the file is empty")
     if suffix in (".pth", ".pt"):
         return _raw_from_mapping(_read_torch(path))
     if suffix == ".onnx":
@@ -273,6 +276,8 @@ def _read_file(path: Path) -> Raw:
 
 def _as_path(src: str) -> Path:
     path = Path(src).expanduser()
+    if path.is_dir():
+        raise ValueError(f"source {src!r} is a directory; give a weights file ({', '.join(FILE_SUFFIXES)})")
     if not path.is_file():
         raise ValueError(f"unknown source {src!r}: not a built-in name ({', '.join(known_sources())})"
                          f" and no such file")

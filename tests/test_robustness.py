@@ -319,3 +319,19 @@ def test_save_figure_rejects_bad_name(tmp_path, monkeypatch):
         publish.save_figure(fig, "bad name/..", chapter="robustness", params={})
     plt.close(fig)
     assert not (tmp_path / "_static").exists() or not any((tmp_path / "_static").rglob("*"))
+
+
+def _write(path, data):
+    path.write_bytes(data)
+    return path
+
+
+@pytest.mark.parametrize("make,match", [
+    (lambda d: d, "is a directory"),
+    (lambda d: _write(d / "empty.onnx", b""), "the file is empty"),
+    (lambda d: _write(d / "bad.npz", b"garbage"), "not a readable .npz"),
+])
+def test_spectrum_file_errors_are_specific(tmp_path, make, match):
+    out = subprocess.run([sys.executable, "-m", "infomech", "spectrum", str(make(tmp_path))],
+                         capture_output=True, text=True)
+    assert out.returncode == 2 and match in out.stderr and "Traceback" not in out.stderr
