@@ -298,3 +298,50 @@ def format_table(records: Sequence[Mapping[str, Any]], columns: Sequence[str], d
     lines = ["  ".join(c.ljust(w) for c, w in zip(columns, widths, strict=True))]
     lines += ["  ".join(v.ljust(w) for v, w in zip(row, widths, strict=True)) for row in rows]
     return "\n".join(lines)
+
+
+def by_name(kernels: Sequence[NamedKernel], name: str) -> NamedKernel:
+    """The kernel called ``name`` in ``kernels`` (e.g. ``by_name(even_kernels(3), "sharpen")``).
+
+    Raises
+    ------
+    KeyError
+        If no kernel has that name; the message lists the names there are.
+    """
+    for k in kernels:
+        if k.name == name:
+            return k
+    raise KeyError(f"no kernel named {name!r}; have {[k.name for k in kernels]}")
+
+
+def support_extent(frames: np.ndarray, tol: float = 0.0) -> np.ndarray:
+    r"""Bounding box of the support :math:`\{p : |x(p)| > \mathrm{tol}\}` of each frame, from the centre.
+
+    Parameters
+    ----------
+    frames : array (K, H, W) or (H, W)
+        Images (e.g. ``Trajectory.frames[t]``); ``H`` and ``W`` odd so that the centre is a pixel.
+    tol : float
+        Values with ``|x| <= tol`` count as empty.
+
+    Returns
+    -------
+    numpy.ndarray (K, 2, 2), int
+        ``[[x_min, x_max], [y_min, y_max]]`` in pixels from the image centre (x right, y down);
+        ``[[0, -1], [0, -1]]`` (an empty range) for an all-empty frame.
+    """
+    f = np.abs(np.asarray(frames, dtype=float))
+    if f.ndim == 2:
+        f = f[None]
+    if f.ndim != 3:
+        raise ValueError(f"frames must be (K, H, W) or (H, W); got shape {f.shape}")
+    live = f > tol
+    out = np.tile(np.array([[0, -1], [0, -1]]), (f.shape[0], 1, 1))
+    for axis, (reduce_over, centre) in enumerate(((1, f.shape[2] // 2), (2, f.shape[1] // 2))):
+        occ = live.any(axis=reduce_over)                         # (K, W) for x, (K, H) for y
+        idx = np.arange(occ.shape[1])
+        has = occ.any(axis=1)
+        lo = np.where(occ, idx, occ.shape[1]).min(axis=1) - centre
+        hi = np.where(occ, idx, -1).max(axis=1) - centre
+        out[has, axis, 0], out[has, axis, 1] = lo[has], hi[has]
+    return out

@@ -314,3 +314,16 @@ def print_ledger(chapter: str) -> None:
         raise ValueError(f"chapter {chapter!r} has published nothing in this session")
     for key in sorted(ledger):
         print(f"{key}: {_fmt(ledger[key])}")
+
+
+def rounded(x: Any, digits: int = 3) -> Any:
+    """``x`` rounded to ``digits`` decimals for printing, with ``-0.0`` turned into ``0.0``.
+
+    Numpy-aware: a Python or numpy scalar gives a ``float``, an array (or list/tuple, or torch
+    tensor via ``numpy()``) gives a float ``ndarray``. Used in the chapters' ``# NBVAL_CHECK_OUTPUT``
+    cells, whose printed text must not depend on round-off (``-0.0`` against ``0.0``).
+    """
+    if hasattr(x, "detach"):  # torch tensor
+        x = x.detach().cpu().numpy()
+    arr = np.round(np.asarray(x, dtype=float), digits) + 0.0
+    return float(arr) if arr.ndim == 0 else arr

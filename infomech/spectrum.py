@@ -324,3 +324,82 @@ def spectrum(source: str | os.PathLike[str], kernel_size: int = 3, *, seed: int 
     """
     return spectrum_of_layers(conv_kernels(source, kernel_size, seed=seed), os.fspath(source))
 
+
+
+# ---------------------------------------------------------------------------------------------
+# Decision rules of the DCT-dominance chapter (stated before looking at the numbers)
+# ---------------------------------------------------------------------------------------------
+
+#: Threshold of :func:`is_enriched`, in null standard deviations.
+ENRICHED_Z: float = 3.0
+
+
+def reported_order() -> tuple[tuple[int, int], ...]:
+    """The order of the ``(u, v)`` bases in the authors' table (and in :data:`REPORTED_BY_AUTHORS`)."""
+    return tuple(_REPORTED_ORDER)
+
+
+def top3_is_dcgrad(fractions: Array) -> bool:
+    r"""Whether the three largest mean fractions are exactly DC, :math:`\nabla_x` and :math:`\nabla_y`.
+
+    Parameters
+    ----------
+    fractions : array (n, n)
+        Per-basis fractions (e.g. :attr:`Spectrum.mean_fractions`), ``n >= 2``.
+
+    Ties are broken by the row-major basis order (stable sort), so a tie with a higher basis
+    counts in favour of the lower-index basis.
+    """
+    f = np.asarray(fractions, dtype=float)
+    if f.ndim != 2 or f.shape[0] != f.shape[1] or f.shape[0] < 2:
+        raise ValueError(f"fractions must be (n, n) with n >= 2; got shape {f.shape}")
+    n = f.shape[0]
+    order = np.argsort(-f.ravel(), kind="stable")[:3]
+    return {divmod(int(i), n) for i in order} == set(DC_GRAD)
+
+
+def dc_grad_z(s: Spectrum) -> float:
+    r"""How many null standard deviations the DC + gradient share lies above the i.i.d. null.
+
+    .. math:: z = \frac{\bar f_{00}+\bar f_{01}+\bar f_{10} - 3/n^2}{\mathrm{sd}_0},
+
+    with :math:`\mathrm{sd}_0` = :func:`null_sd` of a 3-dimensional subspace for the layer sizes of
+    ``s`` (the exact Beta sampling spread of the layer-mean under the null).
+    """
+    return (s.dc_grad_share - null_dc_grad_share(s.n)) / s.null_sd(3)
+
+
+def is_enriched(s: Spectrum, z: float = ENRICHED_Z) -> bool:
+    """Weak form of the claim: the DC + gradient share is more than ``z`` null SDs above the null."""
+    return bool(dc_grad_z(s) > z)
+
+
+def is_dominated(s: Spectrum) -> bool:
+    """Strong form of the claim: DC + gradients hold the majority (share > 1/2) and are the top three."""
+    return bool(s.dc_grad_share > 0.5 and top3_is_dcgrad(s.mean_fractions))
+
+
+#: torchvision's MobileNetV2 ``inverted_residual_setting`` (Sandler et al., 2018, Table 2, as coded in
+#: ``torchvision/models/mobilenetv2.py``): rows ``(t, c, n, s)`` = expansion, output channels,
+#: repeats, stride of the first repeat. The state dict holds no strides, so they come from here.
+MOBILENET_V2_SETTING: tuple[tuple[int, int, int, int], ...] = (
+    (1, 16, 1, 1), (6, 24, 2, 2), (6, 32, 3, 2), (6, 64, 4, 2),
+    (6, 96, 3, 1), (6, 160, 3, 2), (6, 320, 1, 1),
+)
+
+
+def mobilenet_v2_depthwise_strides() -> dict[str, int]:
+    """Stride of every 3x3 depthwise layer of torchvision's MobileNetV2, by state-dict weight name.
+
+    ``features.0`` is the stride-2 stem (a full convolution); block ``features.i`` (``i >= 1``)
+    follows :data:`MOBILENET_V2_SETTING`, its first repeat having stride ``s``. The depthwise weight
+    is ``features.i.conv.0.0.weight`` for expansion 1 (no 1x1 expansion before it) and
+    ``features.i.conv.1.0.weight`` otherwise. The stride-2 blocks are ``features.2, 4, 7, 14``.
+    """
+    out: dict[str, int] = {}
+    i = 1
+    for t, _c, reps, stride in MOBILENET_V2_SETTING:
+        for r in range(reps):
+            out[f"features.{i}.conv.{0 if t == 1 else 1}.0.weight"] = stride if r == 0 else 1
+            i += 1
+    return out

@@ -86,3 +86,26 @@ def test_signed_even_kernels_drift_on_an_asymmetric_input_under_relu(small_study
 def test_format_table_rounds_and_never_prints_negative_zero():
     txt = D.format_table([{"a": -1e-9, "b": "x", "c": np.nan}], ["a", "b", "c"])
     assert "-0.000" not in txt and "0.000" in txt and "-" in txt.splitlines()[1]
+
+
+def test_by_name_picks_the_named_kernel():
+    zoo = D.even_kernels(3)
+    assert D.by_name(zoo, "sharpen").name == "sharpen"
+    assert np.allclose(D.by_name(zoo, "DC").kernel, 1 / 3)
+    sad = D.by_name(zoo, "saddle (1,1)").kernel
+    assert np.allclose(sad, -sad[:, ::-1])  # the saddle changes sign under a horizontal flip
+    with pytest.raises(KeyError, match="sharpen"):
+        D.by_name(zoo, "no such kernel")
+
+
+def test_support_extent():
+    x = np.zeros((3, 11, 11))
+    x[0, 5, 5] = 1.0                     # centre pixel
+    x[1, 2:5, 5:9] = -2.0                # rows y = -3..-1, columns x = 0..3
+    ext = D.support_extent(x)
+    assert ext[0].tolist() == [[0, 0], [0, 0]]
+    assert ext[1].tolist() == [[0, 3], [-3, -1]]
+    assert ext[2].tolist() == [[0, -1], [0, -1]]     # empty frame
+    assert D.support_extent(x[1], tol=2.0).tolist() == [[[0, -1], [0, -1]]]
+    with pytest.raises(ValueError):
+        D.support_extent(np.zeros(5))

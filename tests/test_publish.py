@@ -63,3 +63,18 @@ def test_published_floats_are_stable_to_round_off(tmp_path, monkeypatch):
     assert publish("t-list", [0.1 + 0.2, -1e-17], chapter="t") == [0.3, 0.0]
     assert publish("t-digits", 0.123456, chapter="t", digits=3) == 0.123
     assert publish("t-int", 7, chapter="t") == 7
+
+
+def test_rounded_is_numpy_aware_and_has_no_negative_zero():
+    import numpy as np
+
+    assert pub.rounded(0.12345) == 0.123 and isinstance(pub.rounded(0.12345), float)
+    assert pub.rounded(np.float32(2.0004), 2) == 2.0
+    assert str(pub.rounded(-1e-9)) == "0.0"
+    arr = pub.rounded([-0.0001, 1.23456, -2.5])
+    assert isinstance(arr, np.ndarray)
+    assert str(arr) == str(np.array([0.0, 1.235, -2.5]))
+    assert "-0." not in str(pub.rounded(np.array([-1e-12, -4e-4])))
+    import torch
+
+    assert pub.rounded(torch.tensor([1.23456])).tolist() == [1.235]

@@ -144,3 +144,46 @@ def test_cli_corrupt_file(tmp_path, capsys) -> None:
     bad.write_bytes(b"garbage")
     assert _cli("spectrum", str(bad)) == 2
     assert "bad.pt" in capsys.readouterr().err
+
+
+def test_top3_is_dcgrad() -> None:
+    f = np.full((3, 3), 0.05)
+    f[0, 0], f[0, 1], f[1, 0] = 0.3, 0.2, 0.15
+    assert sp.top3_is_dcgrad(f)
+    f[2, 2] = 0.16                      # a checkerboard overtakes nabla_y
+    assert not sp.top3_is_dcgrad(f)
+    assert sp.top3_is_dcgrad(sp.reported_fractions("VGG16"))
+    assert sp.top3_is_dcgrad(np.pad(np.array([[3, 2], [1, 0.5]]), ((0, 3), (0, 3))))  # n = 5
+    with pytest.raises(ValueError):
+        sp.top3_is_dcgrad(np.ones(9))
+
+
+def test_reported_order_is_public_and_complete() -> None:
+    order = sp.reported_order()
+    assert order[:3] == sp.DC_GRAD and sorted(order) == [(u, v) for u in range(3) for v in range(3)]
+    rep = sp.reported_fractions("ResNet50")
+    assert [rep[uv] for uv in order] == list(sp.REPORTED_BY_AUTHORS["ResNet50"]["fractions"])
+
+
+def _layers(kernels: np.ndarray, name: str = "l") -> sp.Spectrum:
+    return sp.spectrum_of_layers([ConvLayer(name, "full", (len(kernels), 1, 3, 3), kernels)], "test")
+
+
+def test_enriched_and_dominated_rules() -> None:
+    rng = np.random.default_rng(0)
+    iid = _layers(rng.standard_normal((4000, 3, 3)))
+    assert abs(sp.dc_grad_z(iid)) < 4 and not sp.is_dominated(iid)
+    mask = np.array([[1, 1, 0], [1, 0, 0], [0, 0, 0]])
+    low = idct2(np.pad(rng.standard_normal((4000, 2, 2)), ((0, 0), (0, 1), (0, 1))) * mask)
+    low = low + 0.1 * rng.standard_normal(low.shape)   # DC + gradients plus a little noise
+    s = _layers(low)
+    assert sp.dc_grad_z(s) > 100 and sp.is_enriched(s) and sp.is_dominated(s)
+    saddle = _layers(basis(1, 1, 3)[None] + 0.01 * rng.standard_normal((50, 3, 3)))
+    assert sp.dc_grad_z(saddle) < 0 and not sp.is_enriched(saddle) and not sp.is_dominated(saddle)
+
+
+def test_mobilenet_v2_strides() -> None:
+    st = sp.mobilenet_v2_depthwise_strides()
+    assert len(st) == 17
+    assert sorted(int(k.split(".")[1]) for k, v in st.items() if v == 2) == [2, 4, 7, 14]
+    assert "features.1.conv.0.0.weight" in st and "features.17.conv.1.0.weight" in st
