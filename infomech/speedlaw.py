@@ -233,3 +233,23 @@ def speeds_at(distance: np.ndarray, times: list[int] | tuple[int, ...]) -> np.nd
 def steady_speed(distance: np.ndarray, period: int = 1) -> np.ndarray:
     """Steady-state speed sampled once per schedule cycle (see observables.steady_state_speed)."""
     return steady_state_speed(np.asarray(distance, dtype=float), period)
+
+
+def steady_speeds_at(distance: np.ndarray, ends: list[int] | tuple[int, ...], period: int = 1) -> np.ndarray:
+    r"""Steady-state speed estimated from runs of several lengths, from one distance curve ``(T+1, K)``.
+
+    Row ``i`` is the slope of :math:`|\mu(t) - \mu(0)|` over the second half
+    :math:`t \in [\lceil T_i/2\rceil, T_i]` of a run of :math:`T_i` = ``ends[i]`` steps (once per
+    schedule cycle of ``period`` steps): what :meth:`Trajectory.steady_state_speed` would return
+    for that run, since a run's first :math:`T_i` steps do not depend on its length. If the
+    estimates keep changing as :math:`T_i` grows, the run has not reached a steady state.
+
+    Returns
+    -------
+    array (len(ends), K)
+    """
+    d = np.asarray(distance, dtype=float)
+    ts = [int(t) for t in ends]
+    if any(t < 1 or t >= d.shape[0] for t in ts):
+        raise ValueError(f"ends must lie in [1, {d.shape[0] - 1}]; got {ts}")
+    return np.stack([steady_state_speed(d[: t + 1], period) for t in ts])

@@ -112,3 +112,23 @@ def test_family_run_equals_speed_sweep_and_periodic_steady_speed():
     assert abs(S.steady_speed(tr.distance("row"), 1)[0] - 0.5) > 0.02  # the zig-zag biases period 1
     with pytest.raises(ValueError):
         S.steady_speed(np.zeros((2, 1)), period=2)
+
+
+def test_steady_speeds_at_equals_steady_speed_of_shorter_runs():
+    b = np.array([0.3, 0.9, 1.0])
+    long, c, period = S.family_run("dct", 3, b, steps=40, pattern="delta", size=101)
+    est = S.steady_speeds_at(long.distance(), (10, 40), period)
+    assert est.shape == (2, 3)
+    short, _, _ = S.family_run("dct", 3, b, steps=10, pattern="delta", size=101)
+    np.testing.assert_allclose(est[0], short.steady_state_speed(), atol=1e-12)
+    np.testing.assert_allclose(est[1], long.steady_state_speed(), atol=1e-12)
+    # non-negative kernel (beta^2 = 0.3): no transient, every window gives the exact drift
+    np.testing.assert_allclose(est[:, 0], S.exact_speed("dct", b[:1], 3)["speed"][0], atol=1e-9)
+    # beta^2 = 0.9 under ReLU: the window over steps 5..10 underestimates the longer-run slope
+    assert est[1, 1] > est[0, 1] + 0.003
+    # a linear distance curve of slope 2 (period 2, zig-zag on odd steps) is recovered exactly
+    t = np.arange(21.0)
+    d = (2 * t + 0.5 * (t % 2))[:, None]
+    np.testing.assert_allclose(S.steady_speeds_at(d, (6, 20), period=2), 2.0)
+    with pytest.raises(ValueError):
+        S.steady_speeds_at(d, (21,))
