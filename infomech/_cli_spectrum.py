@@ -26,7 +26,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[
     )
     p.add_argument("source", metavar="SOURCE", help="built-in name or weights file")
     p.add_argument("--kernel-size", type=int, default=3, help="kernel size n (default 3)")
-    p.add_argument("--seed", type=int_at_least(0, "non-negative"), default=0, help="seed of the random null model (default 0)")
+    p.add_argument("--seed", type=int_at_least(0, "non-negative"), default=0,
+                   help="seed of the random null model (default 0)")
     p.add_argument("--json", action="store_true", help="print JSON instead of a table")
     p.add_argument("--no-layers", action="store_true", help="omit the per-layer list from the JSON")
     p.set_defaults(func=run)
