@@ -26,6 +26,16 @@ import numpy as np
 import torch
 
 from ._array import Array, as_kernel, is_torch
+from .validate import integer, real_array
+
+
+def _real_kernel(k: Array, name: str = "kernel") -> Array:
+    """``k`` as a real floating kernel: integer tensors -> float64, half -> float32, complex refused.
+
+    (The DCT matrix takes the dtype of ``k``: an integer dtype would truncate it to zeros, and the
+    squares of large float16 weights overflow to Inf.)
+    """
+    return as_kernel(real_array(k, name), name)
 
 #: Names of the three bases the paper singles out, as (u, v) indices.
 NAMED_BASES: dict[str, tuple[int, int]] = {"Sigma": (0, 0), "nabla_x": (0, 1), "nabla_y": (1, 0)}
@@ -33,8 +43,7 @@ NAMED_BASES: dict[str, tuple[int, int]] = {"Sigma": (0, 0), "nabla_x": (0, 1), "
 
 @lru_cache(maxsize=32)
 def _dct_matrix_np(n: int) -> np.ndarray:
-    if n < 1:
-        raise ValueError(f"n must be >= 1; got {n}")
+    n = integer(n, "n", minimum=1)
     x = np.arange(n)
     u = np.arange(n)[:, None]
     c = np.cos(np.pi * (2 * x[None, :] + 1) * u / (2 * n)) * np.sqrt(2.0 / n)
@@ -77,14 +86,14 @@ def named_basis(name: str, n: int = 3) -> np.ndarray:
 
 def dct2(k: Array) -> Array:
     r"""DCT-II coefficients :math:`T = C k C^\top` of a kernel or batch ``(..., n, n)``."""
-    k = as_kernel(k)
+    k = _real_kernel(k)
     c = _matrix_like(k.shape[-1], k)
     return c @ k @ c.T
 
 
 def idct2(t: Array) -> Array:
     r"""Inverse of :func:`dct2`: :math:`k = C^\top T C`."""
-    t = as_kernel(t, "coefficients")
+    t = _real_kernel(t, "coefficients")
     c = _matrix_like(t.shape[-1], t)
     return c.T @ t @ c
 
@@ -97,6 +106,9 @@ def parity(n: int) -> np.ndarray:
 
 def energy_fractions(k: Array) -> Array:
     r"""Energy fraction of each DCT basis, :math:`T_{uv}^2 / \sum T^2`, shape ``(..., n, n)``.
+
+    Integer input is computed in float64, float16/bfloat16 tensors in float32 (their squares would
+    overflow); complex input is refused.
 
     Raises
     ------

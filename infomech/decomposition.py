@@ -37,7 +37,18 @@ from typing import Literal
 
 import numpy as np
 
-from ._array import Array, as_kernel, flip, rot90, sum_last2, transpose_last2
+from ._array import Array, flip, rot90, sum_last2, transpose_last2
+from ._array import as_kernel as _as_kernel
+from .validate import real_array
+
+
+def _real_kernel(k: Array, name: str = "kernel") -> Array:
+    """A real floating kernel ``(..., n, n)``: integer tensors -> float64, float16 -> float32.
+
+    Complex kernels are refused (:func:`infomech.validate.real_array`): their imaginary part would be
+    dropped or give a negative odd share.
+    """
+    return _as_kernel(real_array(k, name), name)
 
 Split = Literal["point", "square"]
 SPLITS: tuple[str, ...] = ("point", "square")
@@ -57,14 +68,14 @@ def even_odd(k: Array) -> tuple[Array, Array]:
         :math:`k_e = (k + R k)/2` and :math:`k_o = (k - R k)/2` with :math:`R` the 180 degree
         rotation about the kernel centre.
     """
-    k = as_kernel(k)
+    k = _real_kernel(k)
     r = flip(k, (-2, -1))
     return (k + r) / 2, (k - r) / 2
 
 
 def square_symmetric(k: Array) -> Array:
     r"""Average of ``k`` over the 8 symmetries of the square, :math:`k_s = \frac18\sum_{g\in D_4} g k`."""
-    k = as_kernel(k)
+    k = _real_kernel(k)
     t = transpose_last2(k)
     acc = k + t
     for q in (1, 2, 3):
@@ -99,7 +110,7 @@ def split(k: Array, kind: Split = "point") -> tuple[Array, Array]:
 
 def energy(k: Array) -> Array:
     r"""Kernel energy :math:`\|k\|^2 = \sum_x k(x)^2` over the last two axes."""
-    k = as_kernel(k)
+    k = _real_kernel(k)
     return sum_last2(k * k)
 
 

@@ -17,27 +17,16 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+from . import validate
 from ._array import Array, as_kernel, flip
 from .dct import idct2, named_basis
 from .decomposition import sym_anti
 
-
-def _beta2_array(beta2: float | np.ndarray) -> np.ndarray:
-    b = np.asarray(beta2, dtype=float)
-    if not np.all(np.isfinite(b)):
-        raise ValueError("beta2 must be finite")
-    if np.any((b < 0) | (b > 1)):
-        raise ValueError(f"beta2 must lie in [0, 1]; got min {b.min():g}, max {b.max():g}")
-    return b
+_beta2_array = validate.beta2
 
 
 def _check_size(n: int, name: str = "n", minimum: int = 1) -> int:
-    if isinstance(n, bool) or int(n) != n:
-        raise TypeError(f"{name} must be an integer; got {n!r}")
-    n = int(n)
-    if n < minimum:
-        raise ValueError(f"{name} must be >= {minimum}; got {n}")
-    return n
+    return validate.kernel_size(n, name, minimum=minimum)
 
 
 def kernel_radius(n: int) -> float:
@@ -45,18 +34,25 @@ def kernel_radius(n: int) -> float:
     return (_check_size(n, "kernel size") - 1) / 2
 
 
-def dct_beta(beta2: float | np.ndarray, n: int = 3) -> np.ndarray:
-    r"""DCT-beta kernels: DC and horizontal gradient mixed with odd energy share :math:`\beta^2`.
+def dct_beta(beta2: float | np.ndarray, n: int = 3, *, odd_basis: tuple[int, int] = (0, 1),
+             theta: float = 0.0) -> np.ndarray:
+    r"""DCT-beta kernels: DC and a point-odd DCT basis mixed with odd energy share :math:`\beta^2`.
 
     .. math::
 
-        k = \mathrm{IDCT}(T),\quad T_{00} = \sqrt{1-\beta^2},\ T_{01} = \sqrt{\beta^2},\
-        \text{all other } T_{uv} = 0,
+        k = \mathrm{IDCT}(T),\quad T_{00} = \sqrt{1-\beta^2},\ T_{uv} = \sqrt{\beta^2},\
+        \text{all other coefficients } 0,
 
-    so :math:`\|k\| = 1` and :math:`\beta^2` is the gradient's energy share. DC is
-    square-symmetric and :math:`\nabla_x` is point-odd (hence orthogonal to every even kernel), so
-    :math:`\beta^2` is the odd share under both splits. Positive :math:`\beta` moves content
-    towards +x.
+    with :math:`(u, v)` = ``odd_basis``, by default :math:`(0, 1)`, the horizontal gradient
+    :math:`\nabla_x` (the authors' family). So :math:`\|k\| = 1` and :math:`\beta^2` is the odd
+    basis' energy share. DC is square-symmetric and a basis with :math:`u+v` odd is point-odd
+    (hence orthogonal to every even kernel), so :math:`\beta^2` is the odd share under both splits.
+    Positive :math:`\beta` moves content towards +x.
+
+    A steered gradient replaces :math:`\nabla_x` when ``theta`` is not 0:
+    :math:`T_{01} = \sqrt{\beta^2}\cos\theta`, :math:`T_{10} = \sqrt{\beta^2}\sin\theta`, i.e. the odd
+    part is :math:`\beta(\cos\theta\,\nabla_x + \sin\theta\,\nabla_y)`, moving content in
+    direction :math:`\theta` (from +x towards +y, see the module notes).
 
     Parameters
     ----------
@@ -64,6 +60,10 @@ def dct_beta(beta2: float | np.ndarray, n: int = 3) -> np.ndarray:
         Odd energy shares in [0, 1].
     n : int
         Kernel size (>= 2). For n = 2 use :func:`alternating_2x2` to propagate.
+    odd_basis : (int, int)
+        DCT basis ``(u, v)`` of the odd part, ``u + v`` odd (:func:`infomech.validate.odd_basis`).
+    theta : float
+        Steering angle in radians; only with ``odd_basis=(0, 1)``.
 
     Returns
     -------
@@ -71,9 +71,18 @@ def dct_beta(beta2: float | np.ndarray, n: int = 3) -> np.ndarray:
     """
     n = _check_size(n, "n", 2)
     b = _beta2_array(beta2)
+    u, v = validate.odd_basis(odd_basis, n)
+    theta = validate.finite_number(theta, "theta")
+    if theta != 0 and (u, v) != (0, 1):
+        raise validate.ParameterError("theta", "steers the gradients (0,1) and (1,0): use it only "
+                                      f"with odd_basis=(0, 1); got odd_basis=({u}, {v})")
     t = np.zeros(b.shape + (n, n))
     t[..., 0, 0] = np.sqrt(1 - b)
-    t[..., 0, 1] = np.sqrt(b)
+    if theta == 0:
+        t[..., u, v] = np.sqrt(b)
+    else:
+        t[..., 0, 1] = np.sqrt(b) * np.cos(theta)
+        t[..., 1, 0] = np.sqrt(b) * np.sin(theta)
     k = idct2(t)
     # exact zeros where the DC and gradient cancel (round-off would leave +-3e-17, which flips
     # the sign of a weight that is exactly 0 in exact arithmetic, e.g. the right column at 0.4)
@@ -84,7 +93,7 @@ def shift_kernel(n: int = 3) -> np.ndarray:
     """Pure one-step translation towards +x by ``(n-1)/2`` px: a single 1 at the left edge centre."""
     n = _check_size(n, "n", 3)
     if n % 2 == 0:
-        raise ValueError(f"shift kernels need an odd size; got {n}")
+        raise validate.ParameterError("n", f"must be odd for shift kernels; got {n}")
     k = np.zeros((n, n))
     k[n // 2, 0] = 1.0
     return k
@@ -115,7 +124,7 @@ def steered_gradient(theta: float | np.ndarray, n: int = 3) -> np.ndarray:
     """
     th = np.asarray(theta, dtype=float)
     if not np.all(np.isfinite(th)):
-        raise ValueError("theta must be finite")
+        raise validate.ParameterError("theta", "must be finite")
     gx, gy = named_basis("nabla_x", n), named_basis("nabla_y", n)
     return np.cos(th)[..., None, None] * gx + np.sin(th)[..., None, None] * gy
 
@@ -166,7 +175,30 @@ def alternating_2x2(k: Array) -> list[Array]:
     return [embed(k, 3, (0, 0)), embed(k, 3, (1, 1))]
 
 
-def family(name: str, beta2: float | np.ndarray, n: int = 3) -> tuple[list[np.ndarray], float]:
+FAMILIES: tuple[str, ...] = ("dct", "translation")
+
+
+def schedule_of(k: Array) -> tuple[list[Array], float]:
+    """Propagation schedule and speed limit ``c`` of given kernels ``(K, n, n)``.
+
+    Odd ``n``: the kernels themselves (one phase). ``n = 2``: the alternating placement
+    (:func:`alternating_2x2`), ``c = 0.5``. Other even sizes have no centre pixel and no agreed
+    placement: refused.
+    """
+    k = as_kernel(k)
+    if k.ndim == 2:
+        k = k[None]
+    n = k.shape[-1]
+    if n == 2:
+        return alternating_2x2(k), kernel_radius(2)
+    if n % 2 == 0:
+        raise validate.ParameterError("kernel", f"of size {n}x{n} has no centre pixel: use an odd "
+                                      "size, or 2x2 (the authors' alternating placement)")
+    return [k], kernel_radius(n)
+
+
+def family(name: str, beta2: float | np.ndarray, n: int = 3, *, odd_basis: tuple[int, int] = (0, 1),
+           theta: float = 0.0) -> tuple[list[np.ndarray], float]:
     """Kernel schedule and speed limit ``c`` of a named family for the speed-law experiments.
 
     Parameters
@@ -175,6 +207,9 @@ def family(name: str, beta2: float | np.ndarray, n: int = 3) -> tuple[list[np.nd
     beta2 : float or array (B,)
     n : int
         Kernel size; ``n = 2`` uses :func:`alternating_2x2`.
+    odd_basis, theta :
+        Odd part of the ``dct`` family (see :func:`dct_beta`); the translation family takes only
+        the defaults.
 
     Returns
     -------
@@ -184,11 +219,15 @@ def family(name: str, beta2: float | np.ndarray, n: int = 3) -> tuple[list[np.nd
         The kernel radius (:func:`kernel_radius`).
     """
     if name == "dct":
-        k = dct_beta(beta2, n)
+        k = dct_beta(beta2, n, odd_basis=odd_basis, theta=theta)
     elif name == "translation":
+        if tuple(odd_basis) != (0, 1) or theta != 0:
+            raise validate.ParameterError("family", "'translation' is built from the +x shift kernel: "
+                                          "odd_basis and theta apply to the 'dct' family only")
         k = translation_beta(beta2, n)
     else:
-        raise ValueError(f"unknown kernel family {name!r}; expected 'dct' or 'translation'")
+        raise validate.ParameterError("family", f"{name!r} is an unknown kernel family; expected "
+                                      "'dct' or 'translation'")
     if k.ndim == 2:
         k = k[None]
     schedule = alternating_2x2(k) if n == 2 else [k]

@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import numpy as np
 
+from . import validate
+
 
 def _size(size: int, name: str = "size") -> int:
-    if isinstance(size, bool) or not isinstance(size, int | np.integer):
-        raise TypeError(f"{name} must be an integer; got {size!r}")
-    if size < 1:
-        raise ValueError(f"{name} must be >= 1; got {size}")
-    return int(size)
+    if isinstance(size, float):  # a pattern side is a count of pixels: 3.0 is as wrong as 3.5
+        raise validate.ParameterTypeError(name, f"must be an integer; got {size!r}")
+    return validate.size(size, name)
 
 
 def _grid(size: int) -> tuple[np.ndarray, np.ndarray]:
@@ -35,7 +35,7 @@ def disc(size: int = 715, radius: float = 19, value: float = 255.0) -> np.ndarra
     """Filled disc of ``radius`` px and ``value`` at the centre (the authors' circle: 715, 19, 255)."""
     size = _size(size)
     if not np.isfinite(radius) or radius <= 0:
-        raise ValueError(f"radius must be a finite number > 0; got {radius}")
+        raise validate.ParameterError("radius", f"must be a finite number > 0; got {radius}")
     x, y = _grid(size)
     return np.where(x**2 + y**2 <= radius**2, float(value), 0.0)
 
@@ -61,9 +61,9 @@ def gaussian_blob(size: int = 101, sigma: float = 5.0, centre: tuple[float, floa
     r"""Gaussian :math:`\exp(-|p-p_0|^2 / 2\sigma^2)` centred at ``centre`` = (x, y) from the middle."""
     size = _size(size)
     if not np.isfinite(sigma) or sigma <= 0:
-        raise ValueError(f"sigma must be a finite number > 0; got {sigma}")
+        raise validate.ParameterError("sigma", f"must be a finite number > 0; got {sigma}")
     if not np.all(np.isfinite(centre)):
-        raise ValueError(f"centre must be finite; got {centre}")
+        raise validate.ParameterError("centre", f"must be finite; got {centre}")
     x, y = _grid(size)
     return np.exp(-((x - centre[0]) ** 2 + (y - centre[1]) ** 2) / (2 * sigma**2))
 
@@ -112,7 +112,7 @@ PATTERNS = {"delta": delta, "disc": disc, "square": square, "line": line,
 def make(name: str, size: int, **kwargs: float) -> np.ndarray:
     """Pattern by name (``delta``, ``disc``, ``square``, ``line``, ``blob``, ``noise``, ``natural``)."""
     if name not in PATTERNS:
-        raise ValueError(f"unknown pattern {name!r}; expected one of {sorted(PATTERNS)}")
+        raise validate.ParameterError("pattern", f"{name!r} is unknown; expected one of {sorted(PATTERNS)}")
     if name == "disc" and "radius" not in kwargs:
         kwargs["radius"] = min(19, max(1, (size - 1) // 4))
     return PATTERNS[name](size, **kwargs)

@@ -1,0 +1,67 @@
+"""Outputs of the subcommands: atomic files (never half-written) and standard output."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import sys
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+
+def atomic_write(path: str | os.PathLike[str], data: str | bytes) -> None:
+    """Write ``data`` to a temporary file in the target's directory, then ``os.replace`` it.
+
+    An interrupted or failed write leaves the previous file (or nothing) and no temporary file.
+    """
+    path = Path(path)
+    fd, tmp = tempfile.mkstemp(dir=path.parent if str(path.parent) else ".", prefix=f".{path.name}.",
+                               suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data.encode("utf-8") if isinstance(data, str) else data)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def emit(target: str | None, text: str) -> None:
+    """``text`` to standard output (``target`` ``-``) or atomically to the file ``target``."""
+    if target is None:
+        return
+    if target == "-":
+        sys.stdout.write(text if text.endswith("\n") else text + "\n")
+        sys.stdout.flush()
+    else:
+        atomic_write(target, text if text.endswith("\n") else text + "\n")
+
+
+def json_text(obj: Any) -> str:
+    """Indented JSON (NaN is written as null by the callers, never as the invalid ``NaN``)."""
+    return json.dumps(obj, indent=1, allow_nan=False)
+
+
+def csv_text(records: Sequence[dict[str, Any]]) -> str:
+    """Records as CSV: the union of the keys (in first-seen order) as the header."""
+    keys: list[str] = []
+    for r in records:
+        keys += [k for k in r if k not in keys]
+    buf = io.StringIO()
+    w = csv.DictWriter(buf, fieldnames=keys, lineterminator="\n")
+    w.writeheader()
+    for r in records:
+        w.writerow({k: ("" if r.get(k) is None else r.get(k)) for k in keys})
+    return buf.getvalue()
+
+
+def figure_bytes(fig: Any, suffix: str) -> bytes:
+    """Render a matplotlib figure to PNG/SVG/PDF bytes (in memory: nothing on disk yet)."""
+    buf = io.BytesIO()
+    fig.savefig(buf, format=suffix.lstrip(".").lower(), dpi=150, bbox_inches="tight")
+    return buf.getvalue()
