@@ -163,26 +163,6 @@ def test_mtcnn_is_three_networks() -> None:
     assert len(weights.load_state_dict("mtcnn_pnet")) > 0
 
 
-def test_smallcnn_training_is_deterministic(tmp_path, monkeypatch) -> None:
-    pytest.importorskip("sklearn")
-    from infomech import smallcnn
-
-    settings = smallcnn.Settings(epochs=2)
-    m1, acc1 = smallcnn.train(settings)
-    m2, acc2 = smallcnn.train(settings)
-    assert acc1 == acc2
-    for a, b in zip(m1.state_dict().values(), m2.state_dict().values(), strict=True):
-        assert torch.equal(a, b)
-    monkeypatch.setenv("INFOMECH_CACHE", str(tmp_path))
-    m3 = smallcnn.trained(settings)
-    assert smallcnn.cache_path(settings).is_file()
-    m4 = smallcnn.trained(settings)  # from the cache
-    for a, b in zip(m3.state_dict().values(), m4.state_dict().values(), strict=True):
-        assert torch.equal(a, b)
-    kinds = [k for _, _, k in smallcnn.module_weights(m4)]
-    assert kinds == ["full", "full", "depthwise", "full"]
-
-
 def test_corrupt_and_pickled_files_get_specific_messages(tmp_path):
     import pytest
     import torch
