@@ -28,9 +28,9 @@ from typing import Any
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 
 from . import __version__
+from . import activations as _activations
 from . import kernels as _kernels
 from . import patterns as _patterns
 from .dct import named_basis
@@ -52,17 +52,14 @@ CURVE_CONFIGS = (("dct", 2), ("dct", 3), ("dct", 5), ("translation", 3), ("trans
 CURVE_TIMES = (10, 50)
 
 
-def _leaky(t: torch.Tensor) -> torch.Tensor:
-    return F.leaky_relu(t, LEAKY_SLOPE)
-
-
 def lab_activation(name: str) -> str | Callable[[torch.Tensor], torch.Tensor]:
     """The activation for :func:`infomech.propagation.propagate` of a lab activation name.
 
-    ``"leaky"`` is :math:`\\max(x, 0) + m \\min(x, 0)` with :math:`m` = :data:`LEAKY_SLOPE`.
+    ``"leaky"`` is the library's ``"leaky_relu:0.1"`` (:mod:`infomech.activations`):
+    :math:`\\max(x, 0) + m \\min(x, 0)` with :math:`m` = :data:`LEAKY_SLOPE`.
     """
     if name == "leaky":
-        return _leaky
+        return _activations.parse(f"leaky_relu:{LEAKY_SLOPE}").fn
     if name in ("relu", "none", "abs"):
         return name
     raise ValueError(f"unknown lab activation {name!r}; expected one of {LAB_ACTIVATIONS}")
