@@ -1,6 +1,10 @@
 """Shared plotting helpers of the book's chapters (matplotlib; each returns the figure or axes).
 
-Append-only: chapters add helpers here instead of duplicating plotting code.
+Importing this module applies the book's figure style (:data:`BOOK_STYLE`): fonts large enough to
+stay >= 8 pt when a figure up to :data:`MAX_WIDTH_IN` inches wide is shown in the text column, a
+white background (figures read as white cards in dark mode too) and no clipped labels.
+:func:`min_display_font_pt` measures the smallest text of a figure at its displayed size; the
+book's browser test asserts it for every figure.
 """
 
 from __future__ import annotations
@@ -9,9 +13,87 @@ from collections.abc import Sequence
 
 import numpy as np
 
+#: Widest figure (inches) that the text column shows without shrinking fonts below 8 pt.
+MAX_WIDTH_IN = 10.0
+#: Width of the book's text column in CSS pixels at a 1280 px window (measured in the browser).
+COLUMN_PX = 760
+#: Symbols of the DCT bases as the prose writes them (mathtext).
+SYMBOLS = {"dc": r"$\Sigma$", "gx": r"$\nabla_x$", "gy": r"$\nabla_y$"}
+
+BOOK_STYLE = {
+    "font.size": 11,
+    "axes.titlesize": 11,
+    "axes.labelsize": 11,
+    "xtick.labelsize": 10,
+    "ytick.labelsize": 10,
+    "legend.fontsize": 10,
+    "legend.title_fontsize": 10,
+    "figure.titlesize": 12,
+    "figure.facecolor": "white",
+    "savefig.facecolor": "white",
+    "axes.facecolor": "white",
+    "figure.constrained_layout.use": False,
+    "mathtext.fontset": "dejavusans",
+}
+
+
+def book_style() -> None:
+    """Apply :data:`BOOK_STYLE` to matplotlib's rcParams (done on import of this module)."""
+    import matplotlib
+
+    matplotlib.rcParams.update(BOOK_STYLE)
+
+
+book_style()
+
+
+def display_scale(fig, column_px: float = COLUMN_PX) -> float:
+    """Factor by which the book shows ``fig`` relative to 96 px per inch (<= 1: shrunk to fit)."""
+    width_px = float(fig.get_figwidth()) * 96.0
+    return min(1.0, column_px / width_px)
+
+
+def min_display_font_pt(fig, column_px: float = COLUMN_PX) -> float:
+    """Smallest font size (pt) among the figure's visible texts, at the size the book shows it.
+
+    Tick labels, axis labels, titles, legends, annotations and colour-bar labels all count.
+    Returns ``inf`` for a figure without text.
+    """
+    from matplotlib.text import Text
+
+    fig.canvas.draw()  # materialise tick labels
+    sizes = [t.get_fontsize() for t in fig.findobj(Text)
+             if t.get_visible() and t.get_text().strip()
+             and (t.axes is None or t.axes.get_visible())]
+    if not sizes:
+        return float("inf")
+    return float(min(sizes)) * display_scale(fig, column_px)
+
+
+def text_colour_on(rgba) -> str:
+    """``"black"`` or ``"white"``, whichever contrasts more with the colour ``rgba`` (WCAG luminance)."""
+    r, g, b = (float(c) for c in rgba[:3])
+
+    def lin(c: float) -> float:
+        return c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4
+
+    lum = 0.2126 * lin(r) + 0.7152 * lin(g) + 0.0722 * lin(b)
+    # contrast ratio against black (lum + .05)/.05 vs white 1.05/(lum + .05)
+    return "black" if (lum + 0.05) / 0.05 >= 1.05 / (lum + 0.05) else "white"
+
+
+def annotate_heatmap(ax, values: np.ndarray, image, *, fmt: str = "{:.2f}", fontsize: float = 10) -> None:
+    """Write ``values`` on the cells of ``image`` (an ``AxesImage``) in black or white, whichever
+    contrasts more with the cell's colour."""
+    vals = np.asarray(values, dtype=float)
+    for (r, c), v in np.ndenumerate(vals):
+        colour = text_colour_on(image.cmap(image.norm(v)))
+        ax.text(c, r, fmt.format(round(float(v), 6) + 0.0), ha="center", va="center",
+                fontsize=fontsize, color=colour)
+
 
 def show_kernels(kernels: np.ndarray, titles: Sequence[str], *, ncols: int | None = None,
-                 annotate: bool = True, size: float = 1.6, suptitle: str | None = None):
+                 annotate: bool = True, size: float = 1.9, suptitle: str | None = None):
     """Draw kernels ``(K, n, n)`` side by side with a diverging colour map centred on 0.
 
     Each panel is scaled to its own max ``|k|`` (red positive, blue negative) and, when
@@ -23,22 +105,21 @@ def show_kernels(kernels: np.ndarray, titles: Sequence[str], *, ncols: int | Non
     if ks.ndim == 2:
         ks = ks[None]
     K = ks.shape[0]
-    ncols = ncols or K
+    ncols = ncols or min(K, max(1, int(MAX_WIDTH_IN // size)))
     nrows = int(np.ceil(K / ncols))
     fig, axes = plt.subplots(nrows, ncols, figsize=(size * ncols, size * nrows + 0.3), squeeze=False)
     for ax in axes.ravel()[K:]:
         ax.axis("off")
     for ax, k, title in zip(axes.ravel(), ks, titles, strict=False):
         vmax = max(float(np.abs(k).max()), 1e-12)
-        ax.imshow(k, cmap="RdBu_r", vmin=-vmax, vmax=vmax)
+        im = ax.imshow(k, cmap="RdBu_r", vmin=-vmax, vmax=vmax)
         if annotate and k.shape[-1] <= 5:
-            for (r, c), v in np.ndenumerate(k):
-                ax.text(c, r, f"{round(float(v), 2) + 0.0:.2f}", ha="center", va="center", fontsize=6.5)
+            annotate_heatmap(ax, k, im, fontsize=10 if k.shape[-1] <= 3 else 8.5)
         ax.set_xticks([])
         ax.set_yticks([])
-        ax.set_title(title, fontsize=8)
+        ax.set_title(title)
     if suptitle:
-        fig.suptitle(suptitle, fontsize=10)
+        fig.suptitle(suptitle)
     fig.tight_layout()
     return fig
 
@@ -73,11 +154,11 @@ def evolution_grid(images: np.ndarray, row_labels: Sequence[str], col_labels: Se
             ax.set_xticks([])
             ax.set_yticks([])
             if i == 0:
-                ax.set_title(col_labels[j], fontsize=8)
+                ax.set_title(col_labels[j])
             if j == 0:
-                ax.set_ylabel(row_labels[i], fontsize=8)
+                ax.set_ylabel(row_labels[i])
     if suptitle:
-        fig.suptitle(suptitle, fontsize=10)
+        fig.suptitle(suptitle)
     fig.tight_layout()
     return fig
 
@@ -170,5 +251,5 @@ def hist_pdf_panel(ax, samples: np.ndarray, pdf, *, bins: int = 60, label: str =
     ax.plot(x, pdf(x), color="C3", lw=1.4, label=pdf_label)
     ax.set_xlim(0, 1)
     if title:
-        ax.set_title(title, fontsize=9)
+        ax.set_title(title)
     return ax

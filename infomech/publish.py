@@ -1,103 +1,71 @@
-"""Publishing helpers for the book: glued numbers, the claims ledger and figures with provenance.
+"""Publishing layer of the book: glued numbers, the claims ledger, tables and figures.
 
-Chapters never type a number into prose. They call :func:`publish` which
+Chapters never type a number into prose. They call :func:`publish`, which
 
-1. glues the value (``myst_nb.glue``) so the Markdown can quote it with ``{glue:text}``, and
-2. records it in the chapter's ledger file ``_ledger/<chapter>.json`` (written atomically), which
-   the book build merges into one machine-readable ``claims.json`` beside the HTML.
+1. glues the value (myst-nb's glue format) so that the Markdown quotes it with ``{glue:text}``, and
+2. attaches a ledger record (value, rule, parameters, code) to that same invisible output.
 
-Figures go through :func:`save_figure`, which writes PNG and SVG files with their provenance
-(git commit, infomech version, chapter, parameters, build date) into ``_static/figures/`` and glues
-the figure for a ``{glue:figure}`` directive. Give the directive ``:name:`` the same name as the
-figure, so that the Figures page can link to its anchor::
+Figures go through :func:`save_figure`, which embeds a 2x-resolution PNG in the notebook output
+(whatever the matplotlib backend) together with its SVG and provenance, and glues it for a
+``{glue:figure}`` directive whose ``:name:`` is the figure name.
 
-    ```{glue:figure} speed-law-dct
-    :name: speed-law-dct
-
-    Caption ...
-    ```
-
-Long loops go through :func:`progress`: a tqdm bar when run interactively, silent in the built book
-(the book build sets ``INFOMECH_QUIET=1``) and when standard error is not a terminal.
-
-The book build (``book/_ext/infomech_site.py``) merges the ledgers into ``claims.json`` and
-``claims.csv`` beside the HTML and copies the figure files into the site's ``_static/figures/``.
+Nothing is written beside the notebook: the book build (``book/_ext/infomech_site.py``) reads the
+*executed* notebooks and derives ``claims.json``, ``claims.csv``, the figure files and the Figures
+page from their outputs. So the HTML, the ledger, the figures and the downloadable notebooks always
+come from one execution, and running a chapter elsewhere (nbval, a Jupyter session) cannot change
+what the built book publishes.
 """
 
 from __future__ import annotations
 
+import base64
 import datetime as _dt
 import functools
+import html as _html
+import io
 import json
+import math
 import os
 import subprocess
 import sys
-import tempfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
 import numpy as np
 
+from ._io import atomic_write_text  # noqa: F401  (re-exported: older callers import it from here)
+
 #: Public repository of the project (placeholder until it is published).
 REPOSITORY_URL = "https://github.com/infomech/infomech"
 
-_LEDGERS: dict[str, dict[str, Any]] = {}
+#: myst-nb's mime prefix for glued (not displayed) outputs.
+GLUE_PREFIX = "application/papermill.record/"
+
+#: Output-metadata key under which infomech stores its ledger and figure records.
+META_KEY = "infomech"
+
+#: Resolution of the embedded PNG (pixels per inch); displayed at half size: sharp on 2x screens.
+FIGURE_DPI = 200
+
+_LEDGERS: dict[str, dict[str, dict[str, Any]]] = {}
 _T = TypeVar("_T")
 
 
-def _book_dir() -> Path:
-    """Directory that holds ``_ledger`` and ``_static`` (``$INFOMECH_BOOK_DIR`` or the cwd)."""
-    return Path(os.environ.get("INFOMECH_BOOK_DIR", os.getcwd()))
-
-
-def atomic_write_text(path: str | os.PathLike[str], text: str) -> None:
-    """Write ``text`` to ``path`` via a temporary file and ``os.replace`` (never half-written)."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-
-
 def _plain(value: Any) -> Any:
+    """Python scalars and lists from numpy/torch values."""
     if isinstance(value, np.generic):
         return value.item()
     if isinstance(value, np.ndarray):
         return value.tolist()
-    if hasattr(value, "item") and callable(value.item) and getattr(value, "ndim", 1) == 0:
-        return value.item()
+    if hasattr(value, "detach"):  # torch tensor
+        value = value.detach().cpu().numpy()
+        return value.item() if value.ndim == 0 else value.tolist()
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    if isinstance(value, Mapping):
+        return {str(k): _plain(v) for k, v in value.items()}
     return value
-
-
-class _Text(str):
-    """A string that displays without quotes, so ``{glue:text}`` and ``{glue:md}`` show it as is."""
-
-    def __repr__(self) -> str:
-        return str(self)
-
-    def _repr_markdown_(self) -> str:
-        return str(self)
-
-
-def _glue(name: str, value: Any) -> None:
-    """Glue ``value`` when running inside IPython; do nothing in plain Python."""
-    ipython = sys.modules.get("IPython")
-    if ipython is None or ipython.get_ipython() is None:  # type: ignore[attr-defined]
-        return
-    try:
-        from myst_nb import glue
-    except ImportError:  # no book tooling installed: nothing to glue into
-        return
-    if isinstance(value, str):
-        value = _Text(value)
-    glue(name, value, display=False)
 
 
 #: Decimals that published floats are rounded to by default: round-off noise (1e-16 from a changed
@@ -106,42 +74,204 @@ DEFAULT_DIGITS = 10
 
 
 def _stable(value: Any, digits: int) -> Any:
+    if isinstance(value, bool) or value is None or isinstance(value, int | str):
+        return value
     if isinstance(value, float):
+        if not math.isfinite(value):
+            raise ValueError(f"cannot publish the non-finite number {value!r}: publish a bound or "
+                             "a word that says what happened (e.g. 'never', 'overflow')")
         return round(value, digits) + 0.0  # + 0.0 turns -0.0 into 0.0
-    if isinstance(value, list | tuple):
+    if isinstance(value, list):
         return [_stable(v, digits) for v in value]
-    return value
+    if isinstance(value, dict):
+        return {k: _stable(v, digits) for k, v in value.items()}
+    raise TypeError(f"cannot publish a value of type {type(value).__name__}: "
+                    "use a number, a string, a bool, or a list/dict of them")
 
 
-def publish(name: str, value: Any, *, chapter: str, digits: int | None = None) -> Any:
+def _in_ipython() -> bool:
+    ipython = sys.modules.get("IPython")
+    if ipython is None:
+        return False
+    try:
+        return ipython.get_ipython() is not None  # type: ignore[attr-defined]
+    except Exception:  # pragma: no cover
+        return False
+
+
+def _display(data: dict[str, Any], metadata: dict[str, Any]) -> None:
+    """Emit a raw display-data output when running inside IPython; do nothing in plain Python."""
+    if not _in_ipython():
+        return
+    from IPython.display import display
+
+    display(data, raw=True, metadata=metadata)
+
+
+def _execution_count() -> int | None:
+    """The running cell's execution count (to place a figure in the downloadable notebook)."""
+    try:
+        import IPython
+
+        shell = IPython.get_ipython()
+        return None if shell is None else int(shell.execution_count)
+    except Exception:  # pragma: no cover
+        return None
+
+
+def _text(value: Any) -> str:
+    """The ``text/plain`` a glued value shows: strings as they are, numbers as Python writes them."""
+    if isinstance(value, str):
+        return value
+    return repr(value)
+
+
+def _check_name(what: str, name: str) -> None:
+    if not isinstance(name, str) or not name or not all(ch.isalnum() or ch in "-_" for ch in name):
+        raise ValueError(f"{what} must be letters, digits, '-' or '_': {name!r}")
+
+
+def publish(name: str, value: Any, *, chapter: str, digits: int | None = None,
+            rule: str | None = None, params: Mapping[str, Any] | None = None) -> None:
     """Glue ``value`` under ``name`` and record it in the chapter's claims ledger.
 
     Parameters
     ----------
     name : str
         Glue key, unique across the book (prefix it with the chapter, e.g. ``"even-drift-max"``).
-    value : number, str or bool
-        The measured value. Floats (also inside lists) are rounded to ``digits`` decimals, so that
-        the glued text and the ledger carry the same stable number.
+    value : number, str, bool, or a list/dict of them
+        The measured value. Floats are rounded to ``digits`` decimals, so that the glued text and
+        the ledger carry the same stable number. NaN and infinities are refused: publish what they
+        mean instead (``"never"``, ``"overflow"``).
     chapter : str
-        Chapter slug; the ledger file is ``_ledger/<chapter>.json``.
+        Chapter slug (``book/<chapter>.ipynb``).
     digits : int, optional
-        Decimals to round floats to; default :data:`DEFAULT_DIGITS` (10), which removes round-off
-        noise: a maximum error of 1e-16 is published as 0.0.
+        Decimals to round floats to; default :data:`DEFAULT_DIGITS` (10). Choose no more digits
+        than the computation reproduces across machines.
+    rule : str, optional
+        The rule or tolerance the number is judged by (recorded in the ledger).
+    params : mapping, optional
+        Parameters of the experiment that produced the number (recorded in the ledger).
 
     Returns
     -------
-    The (rounded) value.
+    None. (A returned value would show as a stray output box in the book.)
+
+    Notes
+    -----
+    The value is validated before anything is recorded: a bad value raises and leaves the ledger
+    as it was, so later publications of the chapter are unaffected.
     """
+    _check_name("publish: name", name)
+    _check_name("publish: chapter", chapter)
+    if digits is not None and (not isinstance(digits, int) or isinstance(digits, bool) or digits < 0):
+        raise ValueError(f"publish: digits must be a non-negative integer, got {digits!r}")
     value = _stable(_plain(value), DEFAULT_DIGITS if digits is None else digits)
-    _glue(name, value)
-    ledger = _LEDGERS.setdefault(chapter, {})
-    ledger[name] = value
-    atomic_write_text(
-        _book_dir() / "_ledger" / f"{chapter}.json",
-        json.dumps({"chapter": chapter, "values": ledger}, indent=1, sort_keys=True) + "\n",
-    )
-    return value
+    record = {"name": name, "chapter": chapter, "value": value, "digits": digits,
+              "rule": rule, "params": _stable(_plain(dict(params or {})), DEFAULT_DIGITS),
+              "code": f"book/{chapter}.ipynb"}
+    json.dumps(record)  # refuse anything that would not serialise, before recording it
+    _LEDGERS.setdefault(chapter, {})[name] = record
+    data = {GLUE_PREFIX + "text/plain": _text(value)}
+    if isinstance(value, str):
+        data[GLUE_PREFIX + "text/markdown"] = value
+    _display(data, {"scrapbook": {"name": name, "mime_prefix": GLUE_PREFIX},
+                    META_KEY: {"claim": record}})
+
+
+def publish_verdict(verdict: Any, *, chapter: str) -> None:
+    """Publish a :class:`~infomech.claims.base.Verdict` under ``verdict-<id>...`` keys.
+
+    Keys: ``verdict-<id>`` (the sentence), ``-word``, ``-value``, ``-rule``, ``-decisive``.
+    """
+    key = f"verdict-{verdict.claim}"
+    rule = verdict.rule
+    publish(key, verdict.sentence(), chapter=chapter, rule=rule)
+    publish(f"{key}-word", verdict.word, chapter=chapter, rule=rule)
+    publish(f"{key}-value", verdict.value, chapter=chapter, rule=rule)
+    publish(f"{key}-rule", rule, chapter=chapter)
+    publish(f"{key}-decisive", verdict.decisive, chapter=chapter)
+
+
+def fmt_bound(x: float, floor: float = 1e-12, sig: int = 2) -> str:
+    """A measured error for people: ``"< 1e-12 (machine precision)"`` below ``floor``, else
+    ``x`` with ``sig`` significant digits (``"3.2e-05"``, ``"0.018"``).
+
+    Never writes ``0.0e+00``: an error at round-off level is stated as the bound it is.
+    """
+    x = abs(float(x))
+    if math.isnan(x):
+        raise ValueError("fmt_bound: the error is NaN")
+    if x < floor:
+        return f"< {floor:.0e} (machine precision)".replace("e-0", "e-")
+    if 1e-3 <= x < 1e4:
+        return f"{x:.{sig}g}"
+    return f"{x:.{max(sig - 1, 0)}e}".replace("e-0", "e-").replace("e+0", "e+")
+
+
+def _cell(value: Any, fmt: str | None) -> str:
+    if fmt and isinstance(value, int | float | np.generic) and not isinstance(value, bool):
+        return format(value, fmt)
+    return str(value)
+
+
+class Table:
+    """An HTML table for the book (with a plain-text twin for terminals and nbval)."""
+
+    def __init__(self, header: Sequence[str], body: Sequence[Sequence[str]], caption: str | None):
+        self.header, self.body, self.caption = list(header), [list(r) for r in body], caption
+
+    def _repr_html_(self) -> str:
+        e = _html.escape
+        out = ['<div class="infomech-table"><table class="table">']
+        if self.caption:
+            out.append(f"<caption>{e(self.caption)}</caption>")
+        out.append("<thead><tr>" + "".join(f"<th>{e(h)}</th>" for h in self.header) + "</tr></thead>")
+        out.append("<tbody>")
+        for row in self.body:
+            out.append("<tr>" + "".join(f"<td>{e(c)}</td>" for c in row) + "</tr>")
+        out.append("</tbody></table></div>")
+        return "".join(out)
+
+    def __repr__(self) -> str:
+        widths = [max(len(h), *(len(r[i]) for r in self.body)) if self.body else len(h)
+                  for i, h in enumerate(self.header)]
+        lines = ["  ".join(h.ljust(w) for h, w in zip(self.header, widths, strict=True))]
+        lines += ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)) for r in self.body]
+        return "\n".join(line.rstrip() for line in lines)
+
+
+def table(rows: Sequence[Mapping[str, Any]] | Sequence[Sequence[Any]], *,
+          columns: Sequence[str] | None = None, formats: Mapping[str, str] | None = None,
+          caption: str | None = None) -> Table:
+    """Build a :class:`Table` from dict rows (columns default to the first row's keys) or lists."""
+    formats = dict(formats or {})
+    rows = list(rows)
+    if rows and isinstance(rows[0], Mapping):
+        columns = list(columns or rows[0].keys())
+        body = [[_cell(r.get(c, ""), formats.get(c)) for c in columns] for r in rows]  # type: ignore[union-attr]
+    else:
+        if columns is None:
+            raise ValueError("table: list rows need columns=")
+        columns = list(columns)
+        for r in rows:
+            if len(r) != len(columns):  # type: ignore[arg-type]
+                raise ValueError(f"table: a row has {len(r)} cells for {len(columns)} columns")  # type: ignore[arg-type]
+        body = [[_cell(v, formats.get(c)) for v, c in zip(r, columns, strict=True)] for r in rows]  # type: ignore[arg-type]
+    return Table(columns, body, caption)
+
+
+def show_table(rows: Sequence[Mapping[str, Any]] | Sequence[Sequence[Any]], *,
+               columns: Sequence[str] | None = None, formats: Mapping[str, str] | None = None,
+               caption: str | None = None) -> None:
+    """Display :func:`table` as a real HTML table in the book (plain text outside a notebook)."""
+    t = table(rows, columns=columns, formats=formats, caption=caption)
+    if _in_ipython():
+        from IPython.display import display
+
+        display(t)
+    else:
+        print(repr(t))
 
 
 def _git(*args: str) -> str | None:
@@ -175,7 +305,7 @@ def code_url(path: str) -> str:
     return f"{REPOSITORY_URL}/blob/{ref}/{path}"
 
 
-def provenance(chapter: str, params: dict[str, Any], code: str | None = None) -> dict[str, Any]:
+def provenance(chapter: str, params: Mapping[str, Any], code: str | None = None) -> dict[str, Any]:
     """Provenance record of a figure or number: commit, version, chapter, parameters, date."""
     from . import __version__
 
@@ -184,7 +314,7 @@ def provenance(chapter: str, params: dict[str, Any], code: str | None = None) ->
         "chapter": chapter,
         "code": code,
         "code_url": code_url(code),
-        "params": {k: _plain(v) for k, v in params.items()},
+        "params": _stable(_plain(dict(params)), DEFAULT_DIGITS),
         "infomech_version": __version__,
         "git_commit": git_commit(),
         "git_dirty": git_dirty(),
@@ -192,61 +322,81 @@ def provenance(chapter: str, params: dict[str, Any], code: str | None = None) ->
     }
 
 
-def save_figure(fig: Any, name: str, *, chapter: str, params: dict[str, Any],
-                caption: str = "", code: str | None = None, close: bool = True) -> Any:
-    """Save ``fig`` as PNG and SVG with provenance, and glue it under ``name``.
+def render_figure(fig: Any, fmt: str, *, dpi: int = FIGURE_DPI, metadata: dict | None = None) -> bytes:
+    """The bytes of ``fig`` saved as ``fmt`` (``"png"`` or ``"svg"``), cropped to its content."""
+    buf = io.BytesIO()
+    fig.savefig(buf, format=fmt, dpi=dpi, bbox_inches="tight", metadata=metadata)
+    return buf.getvalue()
 
-    Files: ``_static/figures/<name>.png``, ``.svg`` and ``.json`` (provenance and caption).
-    The PNG and SVG also carry the provenance in their metadata. Returns the figure.
+
+def _png_size(png: bytes) -> tuple[int, int]:
+    """(width, height) in pixels from a PNG's IHDR chunk."""
+    if png[:8] != b"\x89PNG\r\n\x1a\n":
+        raise ValueError("not a PNG")
+    return int.from_bytes(png[16:20], "big"), int.from_bytes(png[20:24], "big")
+
+
+def save_figure(fig: Any, name: str, *, chapter: str, params: Mapping[str, Any],
+                caption: str = "", code: str | None = None, close: bool = True,
+                outdir: str | Path | None = None) -> None:
+    """Embed ``fig`` in the notebook (2x PNG, SVG, provenance) and glue it under ``name``.
+
+    Works with any matplotlib backend: the PNG is rendered here, not by the notebook's inline
+    backend. The PNG is displayed at half its pixel size, so it is sharp on HiDPI screens.
 
     Parameters
     ----------
     fig : matplotlib.figure.Figure
         The figure.
     name : str
-        Figure name: file stem, glue key and (by convention) the ``:name:`` label of the
-        ``{glue:figure}`` directive that shows it. Letters, digits, ``-`` and ``_`` only.
+        Figure name: glue key and (by convention) the ``:name:`` label of the ``{glue:figure}``
+        directive that shows it. Letters, digits, ``-`` and ``_`` only.
     chapter : str
         Chapter slug (the notebook is ``book/<chapter>.ipynb``).
-    params : dict
-        What was run (pattern, kernel family, sizes, steps, activation, ...), JSON-serialisable.
+    params : mapping
+        What was run (pattern, kernel family, sizes, steps, activation, ...), JSON-serialisable;
+        take it from the claim's spec.
     caption : str
         Caption text for the Figures page.
     code : str, optional
-        Path of the code that drew the figure, relative to the repository root
-        (default ``book/<chapter>.ipynb``).
+        Path of the code that drew the figure (default ``book/<chapter>.ipynb``).
     close : bool
-        Close the figure after gluing it (default), so that it is not shown a second time as
-        the cell's own output.
+        Close the figure after gluing it (default), so that it is not shown a second time.
+    outdir : path, optional
+        Also write ``<name>.png``, ``.svg`` and ``.json`` there (atomically), e.g. from a script.
     """
-    if not name or not all(ch.isalnum() or ch in "-_" for ch in name):
-        raise ValueError(f"name must be letters, digits, '-' or '_': {name!r}")
+    _check_name("save_figure: name", name)
+    _check_name("save_figure: chapter", chapter)
     prov = provenance(chapter, params, code)
     prov["figure"] = name
     prov["caption"] = caption
-    outdir = _book_dir() / "_static" / "figures"
-    outdir.mkdir(parents=True, exist_ok=True)
-    desc = json.dumps(prov, sort_keys=True)
-    for ext, meta in (("png", {"Description": desc, "Title": name}),
-                      ("svg", {"Description": desc, "Title": name, "Date": None})):
-        fd, tmp = tempfile.mkstemp(dir=outdir, prefix=f".{name}.", suffix=f".{ext}")
-        os.close(fd)
-        try:
-            fig.savefig(tmp, format=ext, metadata=meta, bbox_inches="tight", dpi=120)
-            os.replace(tmp, outdir / f"{name}.{ext}")
-        except BaseException:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
-            raise
-    atomic_write_text(outdir / f"{name}.json", json.dumps(prov, indent=1, sort_keys=True) + "\n")
-    _glue(name, fig)
+    from .figures import MAX_WIDTH_IN, min_display_font_pt
+
+    prov["min_font_pt"] = round(min_display_font_pt(fig), 2)
+    prov["min_font_pt_raw"] = round(min_display_font_pt(fig, column_px=float("inf")), 2)
+    prov["width_in"] = round(float(fig.get_figwidth()), 2)
+    prov["max_width_in"] = MAX_WIDTH_IN
+    desc = json.dumps({k: v for k, v in prov.items() if k != "build_date"}, sort_keys=True)
+    png = render_figure(fig, "png", metadata={"Description": desc, "Title": name})
+    svg = render_figure(fig, "svg", metadata={"Description": desc, "Title": name, "Date": None})
+    width, _ = _png_size(png)
+    if outdir is not None:
+        from ._io import atomic_write_bytes
+
+        out = Path(outdir)
+        atomic_write_bytes(out / f"{name}.png", png)
+        atomic_write_bytes(out / f"{name}.svg", svg)
+        atomic_write_text(out / f"{name}.json", json.dumps(prov, indent=1, sort_keys=True) + "\n")
+    data = {GLUE_PREFIX + "image/png": base64.b64encode(png).decode("ascii"),
+            GLUE_PREFIX + "text/plain": f"Figure {name}"}
+    _display(data, {"scrapbook": {"name": name, "mime_prefix": GLUE_PREFIX},
+                    "image/png": {"width": round(width * 96 / FIGURE_DPI)},
+                    META_KEY: {"figure": prov, "svg": svg.decode("utf-8"),
+                               "execution_count": _execution_count()}})
     if close:
-        try:
-            import matplotlib.pyplot as plt
-        except ImportError:  # pragma: no cover
-            return fig
+        import matplotlib.pyplot as plt
+
         plt.close(fig)
-    return fig
 
 
 def _quiet() -> bool:
@@ -300,30 +450,37 @@ def _fmt(value: Any) -> str:
         return "0" if text in ("-0", "0") else text
     if isinstance(value, list):
         return "[" + ", ".join(_fmt(v) for v in value) + "]"
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{k}: {_fmt(v)}" for k, v in sorted(value.items())) + "}"
     return str(value)
 
 
 def print_ledger(chapter: str) -> None:
     """Print every value the chapter has published (sorted by key, floats to 6 significant digits).
 
-    Each chapter ends with this in a ``# NBVAL_CHECK_OUTPUT`` cell, so nbval fails when any glued
-    number of the chapter changes, including the verdict shown in the intro.
+    Each chapter ends with this in a hidden cell tagged ``nbval-check-output``, so nbval fails when
+    any published value changes. What it prints is stable across machines only when every value
+    was published with no more digits than the computation reproduces.
     """
     ledger = _LEDGERS.get(chapter)
     if not ledger:
         raise ValueError(f"chapter {chapter!r} has published nothing in this session")
     for key in sorted(ledger):
-        print(f"{key}: {_fmt(ledger[key])}")
+        print(f"{key}: {_fmt(ledger[key]['value'])}")
 
 
 def rounded(x: Any, digits: int = 3) -> Any:
     """``x`` rounded to ``digits`` decimals for printing, with ``-0.0`` turned into ``0.0``.
 
     Numpy-aware: a Python or numpy scalar gives a ``float``, an array (or list/tuple, or torch
-    tensor via ``numpy()``) gives a float ``ndarray``. Used in the chapters' ``# NBVAL_CHECK_OUTPUT``
-    cells, whose printed text must not depend on round-off (``-0.0`` against ``0.0``).
+    tensor via ``numpy()``) gives a float ``ndarray``.
     """
     if hasattr(x, "detach"):  # torch tensor
         x = x.detach().cpu().numpy()
     arr = np.round(np.asarray(x, dtype=float), digits) + 0.0
     return float(arr) if arr.ndim == 0 else arr
+
+
+__all__ = ["DEFAULT_DIGITS", "FIGURE_DPI", "Table", "code_url", "fmt_bound", "git_commit", "print_ledger",
+           "progress", "progress_enabled", "provenance", "publish", "publish_verdict", "rounded",
+           "save_figure", "show_table", "table"]

@@ -1,42 +1,55 @@
-"""Sphinx extension for the infomech book: offline MathJax, the Figures page, the claims ledger.
+"""Sphinx extension for the infomech book: one execution feeds the HTML, the ledger and the figures.
 
 What it does during ``jupyter-book build .``:
 
-* removes a duplicated inline script (sphinx-thebe's config, registered twice by jupyter-book);
-* sets ``INFOMECH_QUIET=1`` so the notebooks executed by the build show no progress bars;
-* serves MathJax 3 from the site itself (``_static/mathjax``, copied from the PyPI package
-  ``sphinx-mathjax-offline``), so maths renders with the network off;
-* replaces the ``{infomech-figure-list}`` directive (``book/figures.md``) by a list of every figure
-  found in ``book/_static/figures/*.json`` (the provenance files written by
-  :func:`infomech.publish.save_figure`), with thumbnail, caption, chapter anchor, PNG/SVG/JSON
-  downloads and a citation line;
-* after the build, copies the figure files into ``_static/figures/`` of the site and merges the
-  chapters' ledgers ``book/_ledger/*.json`` into ``claims.json`` and ``claims.csv`` beside the HTML.
-
-Only chapters that are part of the build contribute figures and claims (stale files of removed
-notebooks are ignored).
+* **Execution cache that covers the library.** jupyter-cache keys a notebook on its own code only,
+  so editing ``infomech/`` would leave stale numbers in the HTML. At start-up the extension hashes
+  the library sources, the book extension, the dependency pins and the Python/torch versions; when
+  that key differs from the last build's, it drops the execution cache, the Sphinx environment and
+  the executed notebooks, so every chapter is executed again.
+* **Claims and figures from the executed notebooks.** :func:`infomech.publish.publish` and
+  :func:`~infomech.publish.save_figure` attach their records to invisible outputs of the notebook.
+  After the build this extension reads the *executed* notebooks (``_build/jupyter_execute``) and
+  writes ``claims.json``/``claims.csv`` beside the HTML, the figure files (PNG, SVG, provenance)
+  into ``_static/figures/``, and the executed notebooks as the pages' ``.ipynb`` downloads. No side
+  file exists that could go stale or partial; a chapter that published nothing fails the build.
+* replaces the ``{infomech-figure-list}`` directive (``book/figures.md``) by the list of every
+  figure, grouped by chapter with an index, with thumbnail, caption, downloads and citation line,
+  and adds under each chapter figure a link to its entry;
+* prints each chapter's execution time (or that it came from the cache);
+* serves MathJax 3 from the site itself (offline maths) and removes a duplicated inline script.
 """
 
 from __future__ import annotations
 
+import base64
+import copy
 import csv
+import hashlib
 import html
 import importlib.util
 import io
 import json
 import os
+import platform
 import shutil
 from pathlib import Path
 from typing import Any
 
 from docutils import nodes
 from docutils.parsers.rst import Directive
+from sphinx.errors import ExtensionError
 from sphinx.transforms.post_transforms import SphinxPostTransform
+from sphinx.util import logging
 
+LOGGER = logging.getLogger(__name__)
 BOOK_DIR = "book"  # chapters live in <srcdir>/book
 MATHJAX_PACKAGE = "sphinx-mathjax-offline"
 MATHJAX_ENTRY = "mathjax/tex-chtml.js"
 ALWAYS_REWRITE = ("book/figures", "book/intro")
+META_KEY = "infomech"
+KEY_FILE = ".infomech-exec-key"
+FIGURES_DOC = "book/figures"
 
 
 class figure_list(nodes.General, nodes.Element):  # noqa: N801  (docutils node naming)
@@ -89,14 +102,76 @@ def _mathjax_dir() -> Path:
     return path
 
 
+def execution_key(srcdir: Path) -> str:
+    """Hash of everything an executed chapter depends on besides its own code.
+
+    Covers every file of the ``infomech`` package (``*.py`` and data), the book extensions,
+    ``pyproject.toml`` and ``requirements/lock.txt``, and the Python and torch versions.
+    """
+    h = hashlib.sha256()
+    roots = [srcdir / "infomech", srcdir / BOOK_DIR / "_ext"]
+    for root in roots:
+        for path in sorted(p for p in root.rglob("*") if p.is_file()):
+            if "__pycache__" in path.parts or path.suffix == ".pyc":
+                continue
+            h.update(str(path.relative_to(srcdir)).encode())
+            h.update(b"\0")
+            h.update(path.read_bytes())
+            h.update(b"\0")
+    for name in ("pyproject.toml", "requirements/lock.txt"):
+        path = srcdir / name
+        if path.is_file():
+            h.update(name.encode() + b"\0" + path.read_bytes() + b"\0")
+    try:
+        import torch
+
+        torch_version = torch.__version__
+    except ImportError:  # pragma: no cover
+        torch_version = "none"
+    h.update(f"python {platform.python_version()} torch {torch_version}".encode())
+    return h.hexdigest()
+
+
+def _build_root(app: Any) -> Path:
+    return Path(app.outdir).parent
+
+
 def _config_inited(app: Any, config: Any) -> None:
     os.environ.setdefault("INFOMECH_QUIET", "1")
     _mathjax_dir()  # fail early when the offline copy is missing
     config.mathjax_path = MATHJAX_ENTRY
+    static = str(Path(__file__).resolve().parent / "static")
+    if static not in config.html_static_path:
+        config.html_static_path.append(static)
+    root = _build_root(app)
+    key = execution_key(Path(app.srcdir))
+    key_file = root / KEY_FILE
+    old = key_file.read_text(encoding="utf-8").strip() if key_file.is_file() else None
+    if old != key:
+        stale = [Path(app.doctreedir), root / "jupyter_execute"]
+        cache = getattr(config, "nb_execution_cache_path", "") or str(root / ".jupyter_cache")
+        stale.append(Path(cache))
+        if old is not None or any(p.exists() for p in stale):
+            LOGGER.info("infomech: library, pins or extension changed since the last build: "
+                        "re-executing every chapter")
+        for path in stale:
+            if path.exists():
+                shutil.rmtree(path)
+    app.infomech_exec_key = key
 
 
 def _always_outdated(app: Any, env: Any, added: set, changed: set, removed: set) -> list[str]:
-    return [doc for doc in ALWAYS_REWRITE if doc in env.found_docs]
+    docs = [doc for doc in ALWAYS_REWRITE if doc in env.found_docs]
+    # a chapter whose executed notebook is gone (deleted by hand) must be read (executed) again
+    for doc in _chapter_docs(app):
+        gone = not _executed_path(app, doc).is_file() or not _glue_path(app, doc).is_file()
+        if gone and doc not in added and doc not in changed:
+            docs.append(doc)
+    return docs
+
+
+def _before_read(app: Any, env: Any, docnames: list[str]) -> None:
+    app.infomech_read = set(docnames)
 
 
 def _toc_order(env: Any) -> list[str]:
@@ -117,40 +192,81 @@ def _toc_order(env: Any) -> list[str]:
     return order
 
 
-def _chapter_doc(chapter: str) -> str:
-    return f"{BOOK_DIR}/{chapter}"
+def _chapter_docs(app: Any) -> list[str]:
+    """Documents of the build whose source is a notebook in ``book/`` (the chapters)."""
+    env = app.env
+    out = []
+    for doc in sorted(env.found_docs):
+        if not doc.startswith(BOOK_DIR + "/"):
+            continue
+        if Path(env.doc2path(doc)).suffix == ".ipynb":
+            out.append(doc)
+    return out
+
+
+def _executed_path(app: Any, doc: str) -> Path:
+    return _build_root(app) / "jupyter_execute" / f"{doc}.ipynb"
+
+
+def _glue_path(app: Any, doc: str) -> Path:
+    return _build_root(app) / "jupyter_execute" / f"{doc}.glue.json"
+
+
+def _records(app: Any) -> dict[str, dict[str, list[dict[str, Any]]]]:
+    """``{doc: {"claims": [...], "figures": [...]}}`` from the executed notebooks' glue (cached).
+
+    myst-nb moves the glued outputs of an executed notebook into ``<doc>.glue.json`` beside it
+    (in cell order, one entry per key); our records ride in those outputs' metadata.
+    """
+    cached = getattr(app, "_infomech_records", None)
+    if cached is not None:
+        return cached
+    out: dict[str, dict[str, list[dict[str, Any]]]] = {}
+    for doc in _chapter_docs(app):
+        path = _glue_path(app, doc)
+        claims: list[dict[str, Any]] = []
+        figures: list[dict[str, Any]] = []
+        glue = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
+        for output in glue.values():
+            meta = (output.get("metadata") or {}).get(META_KEY)
+            if not meta:
+                continue
+            if "claim" in meta:
+                claims.append(meta["claim"])
+            if "figure" in meta:
+                data = output.get("data", {})
+                figures.append({"prov": meta["figure"], "svg": meta.get("svg"),
+                                "png": data.get("image/png"), "cell": meta.get("execution_count"),
+                                "width": (output.get("metadata") or {}).get("image/png", {}).get("width")})
+        out[doc] = {"claims": claims, "figures": figures}
+    app._infomech_records = out
+    return out
 
 
 def _figure_records(app: Any) -> list[dict[str, Any]]:
     """Provenance records of the figures of the chapters in this build, in book order."""
     env = app.env
-    figdir = Path(app.srcdir) / BOOK_DIR / "_static" / "figures"
     order = {doc: i for i, doc in enumerate(_toc_order(env))}
     labels = env.get_domain("std").labels
     records = []
-    for path in sorted(figdir.glob("*.json")):
-        try:
-            prov = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            continue
-        name = prov.get("figure") or path.stem
-        chapter_doc = _chapter_doc(str(prov.get("chapter", "")))
-        if chapter_doc not in env.found_docs:
-            continue
-        docname, anchor = chapter_doc, ""
-        label = labels.get(name.lower())
-        if label:
-            docname, anchor = label[0], label[1]
-        number = ""
-        if anchor:
-            nums = env.toc_fignumbers.get(docname, {}).get("figure", {}).get(anchor)
-            if nums:
-                number = ".".join(str(n) for n in nums)
-        prov.update(
-            name=name, docname=docname, anchor=anchor, number=number,
-            has_png=(figdir / f"{name}.png").is_file(), has_svg=(figdir / f"{name}.svg").is_file(),
-        )
-        records.append(prov)
+    for doc, recs in _records(app).items():
+        for fig in recs["figures"]:
+            prov = dict(fig["prov"])
+            name = prov.get("figure")
+            docname, anchor = doc, ""
+            label = labels.get(str(name).lower())
+            if label:
+                docname, anchor = label[0], label[1]
+            number = ""
+            if anchor:
+                nums = env.toc_fignumbers.get(docname, {}).get("figure", {}).get(anchor)
+                if nums:
+                    number = ".".join(str(n) for n in nums)
+            title = env.titles.get(docname)
+            prov.update(name=name, docname=docname, anchor=anchor, number=number,
+                        chapter_title=title.astext() if title is not None else docname,
+                        has_png=fig["png"] is not None, has_svg=fig["svg"] is not None)
+            records.append(prov)
     records.sort(key=lambda r: (order.get(r["docname"], 10**6),
                                 [int(n) for n in r["number"].split(".")] if r["number"] else [10**6],
                                 r["name"]))
@@ -171,57 +287,82 @@ def _citation(app: Any, rec: dict[str, Any], title: str) -> str:
             f"infomech {rec.get('infomech_version', '?')}, commit {commit}. {url}")
 
 
+def _chapter_slug(docname: str) -> str:
+    return docname.rsplit("/", 1)[-1]
+
+
 def _figure_list_html(app: Any, fromdoc: str) -> str:
-    env = app.env
     records = _figure_records(app)
     if not records:
         return "<p><em>No figures in this build yet.</em></p>"
     rel = os.path.relpath("_static/figures", os.path.dirname(fromdoc) or ".").replace(os.sep, "/")
-    out = ['<div class="infomech-figure-list">']
+    e = html.escape
+    chapters: list[tuple[str, str, list[dict[str, Any]]]] = []
     for rec in records:
-        name = rec["name"]
-        title = env.titles.get(rec["docname"])
-        rec["chapter_title"] = title.astext() if title is not None else rec["docname"]
-        target = app.builder.get_relative_uri(fromdoc, rec["docname"])
-        if rec["anchor"]:
-            target += f"#{rec['anchor']}"
-        label = f"Figure {rec['number']}" if rec["number"] else name
-        params = ", ".join(f"{k}={v}" for k, v in sorted(rec.get("params", {}).items()))
-        e = html.escape
-        out.append(f'<section class="infomech-figure" id="fig-entry-{e(name)}">')
-        out.append(f'<h2>{e(label)}: <code>{e(name)}</code></h2>')
-        if rec["has_png"]:
-            out.append(f'<a href="{e(target)}"><img class="infomech-thumb" '
-                       f'src="{rel}/{e(name)}.png" alt="{e(name)}" '
-                       f'style="max-width:320px;height:auto;border:1px solid #ddd"/></a>')
-        if rec.get("caption"):
-            out.append(f"<p>{e(rec['caption'])}</p>")
-        out.append(f'<p>Chapter: <a href="{e(target)}">{e(rec["chapter_title"])}</a>'
-                   + (f" (anchor <code>#{e(rec['anchor'])}</code>)" if rec["anchor"] else "")
-                   + "</p>")
-        if params:
-            out.append(f"<p>Parameters: <code>{e(params)}</code></p>")
-        links = []
-        if rec["has_png"]:
-            links.append(f'<a href="{rel}/{e(name)}.png" download>PNG</a>')
-        if rec["has_svg"]:
-            links.append(f'<a href="{rel}/{e(name)}.svg" download>SVG</a>')
-        links.append(f'<a href="{rel}/{e(name)}.json">provenance (JSON)</a>')
-        if rec.get("code"):
-            code = f'<code>{e(str(rec["code"]))}</code>'
-            if rec.get("code_url"):
-                code = f'<a href="{e(str(rec["code_url"]))}">{code}</a>'
-            links.append(f"code: {code}")
-        out.append("<p>Download: " + " · ".join(links) + "</p>")
-        out.append(f"<p>Built {e(str(rec.get('build_date', '')))}, infomech "
-                   f"{e(str(rec.get('infomech_version', '')))}, commit "
-                   f"<code>{e(str(rec.get('git_commit', '')))}</code></p>")
-        out.append('<p>Cite this figure:</p><div class="highlight-text notranslate">'
-                   '<div class="highlight"><pre style="white-space:pre-wrap">'
-                   f"{e(_citation(app, rec, _book_title(app)))}</pre></div></div>")
+        if not chapters or chapters[-1][0] != rec["docname"]:
+            chapters.append((rec["docname"], rec["chapter_title"], []))
+        chapters[-1][2].append(rec)
+    out = ['<nav class="infomech-figure-index" aria-label="Figures by chapter"><ul>']
+    for docname, title, recs in chapters:
+        nums = ", ".join(f'<a href="#fig-entry-{e(r["name"])}">{e(r["number"] or r["name"])}</a>'
+                         for r in recs)
+        out.append(f'<li><a href="#chapter-{e(_chapter_slug(docname))}">{e(title)}</a> '
+                   f'({len(recs)} figure{"s" if len(recs) != 1 else ""}): {nums}</li>')
+    out.append("</ul></nav>")
+    out.append('<div class="infomech-figure-list">')
+    for docname, title, recs in chapters:
+        chapter_uri = app.builder.get_relative_uri(fromdoc, docname)
+        out.append(f'<section class="infomech-figure-chapter" id="chapter-{e(_chapter_slug(docname))}">')
+        out.append(f'<h2><a href="{e(chapter_uri)}">{e(title)}</a></h2>')
+        for rec in recs:
+            out.append(_figure_entry_html(app, rec, fromdoc, rel))
         out.append("</section>")
     out.append("</div>")
     return "\n".join(out)
+
+
+def _figure_entry_html(app: Any, rec: dict[str, Any], fromdoc: str, rel: str) -> str:
+    e = html.escape
+    name = rec["name"]
+    target = app.builder.get_relative_uri(fromdoc, rec["docname"])
+    if rec["anchor"]:
+        target += f"#{rec['anchor']}"
+    label = f"Figure {rec['number']}" if rec["number"] else name
+    params = ", ".join(f"{k}={v}" for k, v in sorted(rec.get("params", {}).items()))
+    out = [f'<section class="infomech-figure" id="fig-entry-{e(name)}">',
+           f'<h3>{e(label)}: <code>{e(name)}</code></h3>']
+    if rec["has_png"]:
+        out.append(f'<a href="{e(target)}"><img class="infomech-thumb" src="{rel}/{e(name)}.png" '
+                   f'alt="{e(label)} ({e(name)})" loading="lazy"/></a>')
+    if rec.get("caption"):
+        out.append(f"<p>{e(rec['caption'])}</p>")
+    out.append(f'<p>In the chapter: <a href="{e(target)}">{e(rec["chapter_title"])}, {e(label)}</a></p>')
+    if params:
+        out.append(f'<p>Parameters: <code class="infomech-params">{e(params)}</code></p>')
+    links = []
+    if rec["has_png"]:
+        links.append(f'<a href="{rel}/{e(name)}.png" download>PNG</a>')
+    if rec["has_svg"]:
+        links.append(f'<a href="{rel}/{e(name)}.svg" download>SVG</a>')
+    links.append(f'<a href="{rel}/{e(name)}.json">provenance (JSON)</a>')
+    if rec.get("code"):
+        code = f'<code>{e(str(rec["code"]))}</code>'
+        if rec.get("code_url"):
+            code = f'<a href="{e(str(rec["code_url"]))}">{code}</a>'
+        links.append(f"code: {code}")
+    out.append("<p>Download: " + " · ".join(links) + "</p>")
+    out.append(f"<p>Built {e(str(rec.get('build_date', '')))}, infomech "
+               f"{e(str(rec.get('infomech_version', '')))}, commit "
+               f"<code>{e(str(rec.get('git_commit', ''))[:12])}</code></p>")
+    out.append('<p>Cite this figure:</p><div class="highlight-text notranslate">'
+               '<div class="highlight"><pre class="infomech-cite">'
+               f"{e(_citation(app, rec, _book_title(app)))}</pre></div></div>")
+    out.append("</section>")
+    return "\n".join(out)
+
+
+def _figure_names(app: Any) -> set[str]:
+    return {str(f["prov"].get("figure")) for recs in _records(app).values() for f in recs["figures"]}
 
 
 def _doctree_resolved(app: Any, doctree: Any, docname: str) -> None:
@@ -230,6 +371,19 @@ def _doctree_resolved(app: Any, doctree: Any, docname: str) -> None:
             node.replace_self([])
             continue
         node.replace_self(nodes.raw("", _figure_list_html(app, docname), format="html"))
+    if app.builder.format != "html" or not docname.startswith(BOOK_DIR + "/"):
+        return
+    names = _figure_names(app)
+    if not names:
+        return
+    uri = app.builder.get_relative_uri(docname, FIGURES_DOC)
+    for fig in list(doctree.findall(nodes.figure)):
+        name = next((n for n in fig.get("names", []) if n in names), None)
+        if name is None:
+            continue
+        ref = nodes.reference("", "PNG, SVG, provenance and citation of this figure",
+                              refuri=f"{uri}#fig-entry-{name}", classes=["infomech-figure-data"])
+        fig += nodes.legend("", nodes.paragraph("", "", ref), classes=["infomech-figure-legend"])
 
 
 def _dedupe_scripts(app: Any, pagename: str, templatename: str, context: dict, doctree: Any) -> None:
@@ -250,23 +404,66 @@ def _dedupe_scripts(app: Any, pagename: str, templatename: str, context: dict, d
     files[:] = unique  # in place: later handlers (sphinx.ext.mathjax) append to this same list
 
 
-def _ledger(app: Any) -> list[dict[str, Any]]:
-    ledger_dir = Path(app.srcdir) / BOOK_DIR / "_ledger"
-    order = {doc: i for i, doc in enumerate(_toc_order(app.env))}
+def _claim_rows(app: Any) -> list[dict[str, Any]]:
     rows = []
-    for path in sorted(ledger_dir.glob("*.json")):
-        try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
+    seen: dict[str, str] = {}
+    for doc, recs in _records(app).items():
+        for rec in recs["claims"]:
+            key = rec["name"]
+            if key in seen and seen[key] != doc:
+                raise ExtensionError(f"infomech: claim {key!r} is published by both {seen[key]} and {doc}")
+            seen[key] = doc
+            rows.append({"chapter": rec.get("chapter", _chapter_slug(doc)), "key": key,
+                         "value": rec["value"], "digits": rec.get("digits"), "rule": rec.get("rule"),
+                         "params": rec.get("params") or {}, "code": rec.get("code"),
+                         "page": f"{doc}.html"})
+    order = {doc: i for i, doc in enumerate(_toc_order(app.env))}
+    # one row per key: a value published twice in a chapter keeps its last value
+    last = {r["key"]: r for r in rows}
+    return sorted(last.values(), key=lambda r: (order.get(r["page"][:-5], 10**6), r["key"]))
+
+
+def _for_download(nb: dict[str, Any], figures: list[dict[str, Any]]) -> dict[str, Any]:
+    """The executed notebook as readers download it: each figure shown as an image output of the
+    cell that drew it (myst-nb moved the glued figures out of the cells)."""
+    nb = copy.deepcopy(nb)
+    by_cell: dict[int, list[dict[str, Any]]] = {}
+    for fig in figures:
+        if fig["png"] and fig["cell"] is not None:
+            by_cell.setdefault(int(fig["cell"]), []).append(fig)
+    placed = 0
+    for cell in nb.get("cells", []):
+        if cell.get("cell_type") != "code" or cell.get("execution_count") not in by_cell:
             continue
-        chapter = str(data.get("chapter", path.stem))
-        if _chapter_doc(chapter) not in app.env.found_docs:
-            continue
-        for key, value in sorted(data.get("values", {}).items()):
-            rows.append({"chapter": chapter, "key": key, "value": value,
-                         "page": f"{_chapter_doc(chapter)}.html"})
-    rows.sort(key=lambda r: (order.get(_chapter_doc(r["chapter"]), 10**6), r["key"]))
-    return rows
+        for fig in by_cell[cell["execution_count"]]:
+            meta = {"image/png": {"width": fig["width"]}} if fig.get("width") else {}
+            cell.setdefault("outputs", []).append({
+                "output_type": "display_data", "metadata": meta,
+                "data": {"image/png": fig["png"], "text/plain": f"Figure {fig['prov']['figure']}"}})
+            placed += 1
+    if placed != sum(1 for f in figures if f["png"]):
+        raise ExtensionError("infomech: could not place every figure in the downloadable notebook")
+    return nb
+
+
+def _report_execution(app: Any) -> None:
+    env = app.env
+    read = getattr(app, "infomech_read", set())
+    lines = []
+    total = 0.0
+    order = {doc: i for i, doc in enumerate(_toc_order(env))}
+    for doc in sorted(_chapter_docs(app), key=lambda d: order.get(d, 10**6)):
+        data = (getattr(env, "nb_metadata", {}) or {}).get(doc, {}).get("exec_data") or {}
+        runtime = data.get("runtime")
+        if doc in read and runtime is not None:
+            total += float(runtime)
+            lines.append(f"  {doc}: {float(runtime):6.1f} s")
+        elif runtime is not None:
+            lines.append(f"  {doc}: up to date (executed in {float(runtime):.1f} s earlier)")
+        else:
+            lines.append(f"  {doc}: no execution record")
+    LOGGER.info("infomech: chapter execution times\n" + "\n".join(lines)
+                + f"\n  total this build: {total:.1f} s")
 
 
 def _build_finished(app: Any, exc: Exception | None) -> None:
@@ -274,51 +471,67 @@ def _build_finished(app: Any, exc: Exception | None) -> None:
         return
     outdir = Path(app.outdir)
     shutil.copytree(_mathjax_dir(), outdir / "_static" / "mathjax", dirs_exist_ok=True)
+    from infomech._io import atomic_write_bytes, atomic_write_text  # the book builds with infomech
 
-    figsrc = Path(app.srcdir) / BOOK_DIR / "_static" / "figures"
+    records = _records(app)
+    empty = [doc for doc, recs in records.items() if not recs["claims"]]
+    if empty:
+        raise ExtensionError(
+            "infomech: these chapters published no claims in their executed notebook: "
+            + ", ".join(empty) + ". Their execution is missing or failed; run `make clean book`.")
+
     figdst = outdir / "_static" / "figures"
-    figdst.mkdir(parents=True, exist_ok=True)
-    for rec in _figure_records(app):
-        for ext in ("png", "svg", "json"):
-            src = figsrc / f"{rec['name']}.{ext}"
-            if src.is_file():
-                shutil.copy2(src, figdst / src.name)
+    if figdst.exists():
+        shutil.rmtree(figdst)  # only this build's figures: no stale files of removed figures
+    figdst.mkdir(parents=True)
+    for recs in records.values():
+        for fig in recs["figures"]:
+            name = fig["prov"]["figure"]
+            if fig["png"]:
+                atomic_write_bytes(figdst / f"{name}.png", base64.b64decode(fig["png"]))
+            if fig["svg"]:
+                atomic_write_text(figdst / f"{name}.svg", fig["svg"])
+            atomic_write_text(figdst / f"{name}.json", json.dumps(fig["prov"], indent=1, sort_keys=True) + "\n")
 
-    rows = _ledger(app)
-    from infomech.publish import atomic_write_text  # the book builds with infomech installed
+    for doc, recs in records.items():  # downloads: the notebooks as this build executed them
+        src = _executed_path(app, doc)
+        if src.is_file():
+            nb = _for_download(json.loads(src.read_text(encoding="utf-8")), recs["figures"])
+            atomic_write_text(outdir / "_sources" / f"{doc}.ipynb", json.dumps(nb, indent=1) + "\n")
 
-    try:
-        from infomech import __version__ as version
-    except ImportError:  # pragma: no cover
-        version = "unknown"
-    try:
-        from infomech.publish import git_commit
-        commit = git_commit()
-    except ImportError:  # pragma: no cover
-        commit = "unknown"
-    doc = {"infomech_version": version, "git_commit": commit,
-           "claims": rows, "source": "book/_ledger/*.json (infomech.publish.publish)"}
+    rows = _claim_rows(app)
+    from infomech import __version__ as version
+    from infomech.publish import git_commit
+
+    doc = {"infomech_version": version, "git_commit": git_commit(), "n_claims": len(rows),
+           "claims": rows, "source": "outputs of the executed chapter notebooks (infomech.publish)"}
     atomic_write_text(outdir / "claims.json", json.dumps(doc, indent=1, sort_keys=True) + "\n")
     buf = io.StringIO()
-    writer = csv.DictWriter(buf, fieldnames=["chapter", "key", "value", "page"],
-                            lineterminator="\n")
+    writer = csv.DictWriter(buf, fieldnames=["chapter", "key", "value", "rule", "page"],
+                            lineterminator="\n", extrasaction="ignore")
     writer.writeheader()
     for row in rows:
-        writer.writerow({**row, "value": json.dumps(row["value"])
-                         if not isinstance(row["value"], str) else row["value"]})
+        writer.writerow({**row, "value": row["value"] if isinstance(row["value"], str)
+                         else json.dumps(row["value"]), "rule": row["rule"] or ""})
     atomic_write_text(outdir / "claims.csv", buf.getvalue())
+    key = getattr(app, "infomech_exec_key", None)
+    if key:
+        atomic_write_text(_build_root(app) / KEY_FILE, key + "\n")
+    _report_execution(app)
 
 
 def setup(app: Any) -> dict[str, Any]:
     # chapters executed by the build inherit this: no progress bars in the built book
     os.environ.setdefault("INFOMECH_QUIET", "1")
+    app.add_css_file("infomech.css")
     app.add_node(figure_list)
     app.add_directive("infomech-figure-list", FigureListDirective)
     app.add_post_transform(PendingVerdicts)
     app.connect("config-inited", _config_inited)
     app.connect("env-get-outdated", _always_outdated)
+    app.connect("env-before-read-docs", _before_read)
     app.connect("doctree-resolved", _doctree_resolved)
     app.connect("html-page-context", _dedupe_scripts, priority=1)  # before any handler that
     # returns a template name (emit_firstresult stops there)
-    app.connect("build-finished", _build_finished)
-    return {"version": "0.1", "parallel_read_safe": True, "parallel_write_safe": True}
+    app.connect("build-finished", _build_finished, priority=400)  # before other extensions' hooks
+    return {"version": "0.2", "parallel_read_safe": True, "parallel_write_safe": True}
