@@ -140,6 +140,8 @@ class Tab:
         self.page = self.context.new_page()
         self.page.on("console", lambda m: self.errors.append(m.text) if m.type == "error" else None)
         self.page.on("pageerror", lambda exc: self.errors.append(f"page error: {exc}"))
+        self.page.on("response", lambda r: self.errors.append(f"{r.url} (HTTP {r.status})")
+                     if r.status >= 400 else None)
         self.page.goto(url, wait_until="load", timeout=60_000)
         self.page.wait_for_function("window.InfomechLab && InfomechLab.panels.length > 0", timeout=30_000)
         self.panel = self.page.locator(".infomech-lab").first
@@ -441,6 +443,10 @@ def test_chapter_panel(browser, server, page: str, preset: str) -> None:
         assert t.panel.get_attribute("data-preset") == preset
         t.button("Step").click()
         assert t.snapshot()["t"] == 1 and snap["error"] is None
+        t.button("Play").click()
+        t.page.wait_for_function("(() => { const p = InfomechLab.panels[0], s = p.snapshot(); "
+                                 "return s.t >= s.settings.steps && !p.playing; })()", timeout=60_000)
+        t.shot(f"chapter-{preset}-light-1280")
         t.check_clean()
     finally:
         t.close()
