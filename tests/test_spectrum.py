@@ -187,3 +187,121 @@ def test_mobilenet_v2_strides() -> None:
     assert len(st) == 17
     assert sorted(int(k.split(".")[1]) for k, v in st.items() if v == 2) == [2, 4, 7, 14]
     assert "features.1.conv.0.0.weight" in st and "features.17.conv.1.0.weight" in st
+
+
+# ---------------------------------------------------------------------------------------------
+# Weighting, per-basis tests and the computed verdict (issue 15 item 1)
+# ---------------------------------------------------------------------------------------------
+
+def _layers(*stacks: np.ndarray, kind: str = "full") -> sp.Spectrum:
+    return sp.spectrum_of_layers(
+        [ConvLayer(f"l{i}", kind, (len(k), 1, 3, 3), np.asarray(k, dtype=float))
+         for i, k in enumerate(stacks)])
+
+
+def test_kernel_weighting_gives_every_kernel_equal_say() -> None:
+    # 1 DC kernel of norm 10 and 1 gradient of norm 1: energy weighting 100 : 1, kernel 1 : 1
+    k = np.stack([10 * basis(0, 0), basis(0, 1), np.zeros((3, 3))])   # a pruned (zero) kernel too
+    fe = sp.layer_fractions(k, "energy")
+    fk = sp.layer_fractions(k, "kernel")
+    assert fe[0, 0] == pytest.approx(100 / 101) and fe[0, 1] == pytest.approx(1 / 101)
+    assert fk[0, 0] == pytest.approx(0.5) and fk[0, 1] == pytest.approx(0.5)   # zero kernel left out
+    assert sp.layer_odd_share(k, "point", "kernel") == pytest.approx(0.5)
+    assert sp.layer_odd_share(k, "point", "energy") == pytest.approx(1 / 101)
+    np.testing.assert_allclose(sp.layer_fractions(torch.from_numpy(k), "kernel").numpy(), fk, atol=1e-15)
+    with pytest.raises(ValueError, match="weighting"):
+        sp.layer_fractions(k, "uniform")
+    with pytest.raises(ValueError, match="zero energy"):
+        sp.layer_fractions(np.zeros((2, 3, 3)), "kernel")
+    s = _layers(k)
+    assert s.layers[0].live == 2 and s.counts_for("kernel") == [2] and s.counts == [3]
+
+
+def test_kernel_weighted_null_spread_matches_simulation() -> None:
+    rng = np.random.default_rng(8)
+    reps = np.array([sp.layer_fractions(rng.standard_normal((40, 3, 3)), "kernel")[0, 0]
+                     for _ in range(3000)])
+    assert reps.mean() == pytest.approx(1 / 9, abs=3 * reps.std() / np.sqrt(reps.size))
+    assert reps.std() == pytest.approx(sp.null_sd(3, [40], 1, "kernel"), rel=0.08)
+
+
+def test_iid_network_is_neither_under_both_weightings() -> None:
+    rng = np.random.default_rng(3)
+    s = _layers(*[rng.standard_normal((300, 3, 3)) for _ in range(6)])
+    for w in ("energy", "kernel"):
+        v = sp.network_verdict(s, w)
+        assert v.word == "neither" and v.enriched == ()
+        for t in sp.basis_tests(s, w):
+            assert not t.enriched
+            assert t.ci[0] < t.share < t.ci[1]
+
+
+def test_dc_only_excess_is_not_dct_dominance() -> None:
+    # the MobileNetV2 pattern: DC far above the null, gradients at the null
+    rng = np.random.default_rng(4)
+    stacks = []
+    for _ in range(8):
+        k = rng.standard_normal((400, 3, 3))
+        k += 2.0 * basis(0, 0)          # strong mean, per kernel
+        stacks.append(k)
+    s = _layers(*stacks)
+    v = sp.network_verdict(s)
+    tests = {t.name: t for t in sp.basis_tests(s)}
+    assert tests["DC"].enriched and tests["DC+grad"].enriched
+    assert not tests["grad_x"].enriched and not tests["grad_y"].enriched
+    assert v.word == "neither" and v.enriched == ("DC",) and v.detail == "DC only enriched"
+    assert sp.is_enriched(s)   # the old combined z test calls this enriched: the defect of issue 15
+
+
+def test_dc_and_gradients_dominate() -> None:
+    rng = np.random.default_rng(5)
+    stacks = [0.3 * rng.standard_normal((200, 3, 3)) + rng.choice([-1, 1], (200, 1, 1)) * basis(0, 0)
+              + rng.standard_normal((200, 1, 1)) * basis(0, 1) + rng.standard_normal((200, 1, 1))
+              * basis(1, 0) for _ in range(6)]
+    s = _layers(*stacks)
+    for w in ("energy", "kernel"):
+        v = sp.network_verdict(s, w)
+        assert v.word == "dominated", v
+        assert v.enriched == ("DC", "grad_x", "grad_y") and not v.near_tie
+    d = s.to_dict(layers=True)
+    assert d["verdict"]["verdict"] == "dominated"
+    assert {t["basis"] for t in d["tests"]} >= {"DC", "grad_x", "grad_y", "DC+grad", "(1,1)"}
+    assert d["layers"][0]["verdict"]["verdict"] == "dominated"
+    assert "one layer" in d["layers"][0]["verdict"]["detail"]
+
+
+def test_layer_as_unit_rejects_one_freak_layer() -> None:
+    # one layer of pure DC among five i.i.d. layers: huge i.i.d. z, but no consistent excess
+    rng = np.random.default_rng(6)
+    stacks = [rng.standard_normal((500, 3, 3)) for _ in range(5)] + [np.stack([basis(0, 0)] * 500)]
+    t = {t.name: t for t in sp.basis_tests(_layers(*stacks))}["DC"]
+    assert t.z > 50 and t.p > sp.ALPHA and not t.enriched
+
+
+def test_layer_t_test_and_bootstrap() -> None:
+    from scipy import stats
+
+    x = [0.2, 0.25, 0.3, 0.22]
+    t, p = sp.layer_t_test(x, 0.1)
+    ref = stats.ttest_1samp(x, 0.1, alternative="greater")
+    assert t == pytest.approx(ref.statistic) and p == pytest.approx(ref.pvalue)
+    assert np.isnan(sp.layer_t_test([0.3], 0.1)[1])
+    assert sp.layer_t_test([0.3, 0.3], 0.1) == (np.inf, 0.0)
+    lo, hi = sp.bootstrap_interval(x)
+    assert min(x) <= lo < np.mean(x) < hi <= max(x)
+    assert sp.bootstrap_interval(x) == (lo, hi)   # seeded
+
+
+def test_top3_margin_and_odd_share_test() -> None:
+    f = np.full((3, 3), 0.05)
+    f[0, 0], f[0, 1], f[1, 0], f[2, 2] = 0.3, 0.2, 0.15, 0.1
+    assert sp.top3_margin(f) == pytest.approx(0.05)
+    f[2, 2] = 0.16
+    assert sp.top3_margin(f) == pytest.approx(-0.01)
+    rng = np.random.default_rng(7)
+    even = [rng.standard_normal((100, 3, 3)) for _ in range(4)]
+    even = [k + k[:, ::-1, ::-1] for k in even]          # point-even: odd share 0
+    share, _t, p = sp.odd_share_test(_layers(*even), "point")
+    assert share == pytest.approx(0, abs=1e-12) and p == 0.0
+    iid = _layers(*[rng.standard_normal((100, 3, 3)) for _ in range(4)])
+    assert sp.odd_share_test(iid, "point")[2] > sp.ALPHA
