@@ -7,8 +7,8 @@ A panel is placed with (MyST markdown, also in a notebook's markdown cell)::
     ```
 
 Options: ``preset`` (``lab``, ``speed-law``, ``odd-displacement``) and overrides of its settings
-(``family``, ``size``, ``beta2``, ``theta``, ``seed``, ``activation``, ``pattern``, ``steps``,
-``split``, ``view``). The panel itself is built in the browser by ``book/_static/lab/lab.js`` (plain
+(``family``, ``size``, ``beta2``, ``theta`` in degrees, ``seed``, ``activation``, ``pattern``,
+``steps``, ``rescale``, ``split``, ``view``, ``rate``). The panel itself is built in the browser by ``book/_static/lab/lab.js`` (plain
 JavaScript, float64, no network).
 
 What the extension does during ``jupyter-book build .``:
@@ -44,6 +44,7 @@ CHOICES = {
     "split": ("point", "square"),
     "view": ("cone", "full"),
     "rate": ("10", "30", "60", "120"),
+    "rescale": ("true", "false"),
 }
 
 

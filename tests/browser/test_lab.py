@@ -277,6 +277,41 @@ def test_live_point_lies_on_the_build_time_curve(tab, family: str, size: int) ->
     tab.check_clean()
 
 
+def test_js_constants_kernels_and_splits_match_library(tab) -> None:
+    from infomech.decomposition import beta2 as lib_beta2
+    from infomech.decomposition import even_odd, sym_anti
+
+    js = tab.page.evaluate("""() => { const L = InfomechLab, b = [0, 0.13, 0.5, 0.77, 1];
+      const out = {size: L.LAB_SIZE, slope: L.LEAKY_SLOPE, fam: {}, rnd: {}};
+      for (const n of [2, 3, 5]) {
+        out.fam['dct' + n] = b.map(v => Array.from(L.dctBeta(v, n)));
+        out.fam['steered' + n] = b.map(v => Array.from(L.steeredBeta(v, 0.7, n)));
+        if (n > 2) out.fam['translation' + n] = b.map(v => Array.from(L.translationBeta(v, n)));
+        const k = L.randomKernel(n, 11 + n), [e, o] = L.evenOdd(k, n), [sy, an] = L.symAnti(k, n);
+        out.rnd[n] = {k: Array.from(k), e: Array.from(e), o: Array.from(o), s: Array.from(sy),
+                      a: Array.from(an), point: L.beta2(k, n, 'point'), square: L.beta2(k, n, 'square')};
+      }
+      return out; }""")
+    assert js["size"] == lab.LAB_SIZE and js["slope"] == lab.LEAKY_SLOPE
+    curves = tab.page.evaluate("window.INFOMECH_LAB_CURVES")
+    assert curves["leaky_slope"] == lab.LEAKY_SLOPE
+    grid = [0, 0.13, 0.5, 0.77, 1]
+    for name, ks in js["fam"].items():
+        family, n = name.rstrip("0123456789"), int(name[-1])
+        for b, k in zip(grid, ks, strict=True):
+            np.testing.assert_allclose(np.reshape(k, (n, n)), lab.lab_kernel(family, n, b, 0.7),
+                                       rtol=0, atol=1e-14, err_msg=f"{name} beta2={b}")
+    for n, r in js["rnd"].items():
+        n = int(n)
+        k = np.reshape(r["k"], (n, n))
+        for (a, b), lib in (((r["e"], r["o"]), even_odd(k)), ((r["s"], r["a"]), sym_anti(k))):
+            np.testing.assert_allclose(np.reshape(a, (n, n)), lib[0], atol=1e-14)
+            np.testing.assert_allclose(np.reshape(b, (n, n)), lib[1], atol=1e-14)
+        assert r["point"] == pytest.approx(float(lib_beta2(k, "point")), abs=1e-14)
+        assert r["square"] == pytest.approx(float(lib_beta2(k, "square")), abs=1e-14)
+    tab.check_clean()
+
+
 # ---------------------------------------------------------------- speed
 
 
