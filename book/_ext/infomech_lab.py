@@ -8,8 +8,8 @@ A panel is placed with (MyST markdown, also in a notebook's markdown cell)::
 
 Options: ``preset`` (``lab``, ``speed-law``, ``odd-displacement``) and overrides of its settings
 (``family``, ``size``, ``beta2``, ``theta`` in degrees, ``seed``, ``activation``, ``pattern``,
-``steps``, ``rescale``, ``split``, ``view``, ``rate``). The panel itself is built in the browser by ``book/_static/lab/lab.js`` (plain
-JavaScript, float64, no network).
+``steps``, ``rescale``, ``split``, ``view``, ``rate``). The panel itself is built in the browser
+by ``book/_static/lab/lab.js`` (plain JavaScript, float64, no network).
 
 What the extension does during ``jupyter-book build .``:
 
