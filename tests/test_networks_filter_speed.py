@@ -1,0 +1,70 @@
+"""Tests of infomech.networks.filter_speed: delta propagation through trained depthwise kernels."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from infomech.kernels import dct_beta
+from infomech.networks import filter_speed as fs
+
+
+def _file(tmp_path, k: np.ndarray) -> str:
+    path = tmp_path / "dw.pth"
+    torch.save({"dw.weight": torch.from_numpy(k.reshape(-1, 1, 3, 3))}, path)
+    return str(path)
+
+
+def test_non_negative_kernels_move_exactly_by_their_first_moment(tmp_path) -> None:
+    # exact law: for k >= 0, ReLU does nothing and the centre of mass moves by -sum d k / sum k
+    k = np.random.default_rng(0).random((12, 3, 3))
+    run = fs.run_filters(_file(tmp_path, k), steps=6)
+    assert run.alive.all()
+    np.testing.assert_allclose(run.velocity, run.drift, atol=1e-12)
+    d = fs.first_moment_drift(np.array([[0, 0, 0], [0, 1, 1], [0, 0, 0.0]]))
+    assert d[0] == pytest.approx(-0.5) and d[1] == 0  # cross-correlation: moves left (-x)
+
+
+def test_vanishing_and_zero_kernels_are_counted(tmp_path) -> None:
+    k = np.stack([-np.ones((3, 3)), np.zeros((3, 3)), np.ones((3, 3))])
+    run = fs.run_filters(_file(tmp_path, k), steps=3)
+    assert run.meta["zero_kernels"] == 1 and run.kernels.shape[0] == 2
+    assert run.alive.tolist() == [False, True]
+    s = fs.summary({"x": run}, n_boot=10)["x"]
+    assert s["vanished"] == 1 and s["zero_kernels"] == 1
+
+
+def test_predictors_of_dct_beta_kernels() -> None:
+    b2 = np.array([0.0, 0.25, 0.5, 1.0])
+    k = np.stack([dct_beta(b, 3) for b in b2])
+    p = fs.predictors(k)
+    np.testing.assert_allclose(p["beta_point"], np.sqrt(b2), atol=1e-12)
+    np.testing.assert_allclose(p["beta_square"], np.sqrt(b2), atol=1e-12)   # splits agree here
+    np.testing.assert_allclose(p["grad_share"], np.sqrt(b2), atol=1e-12)
+
+
+def test_correlations_and_paired_difference(tmp_path) -> None:
+    rng = np.random.default_rng(1)
+    k = rng.random((60, 3, 3)) + 0.5 * rng.standard_normal((60, 3, 3))
+    run = fs.run_filters(_file(tmp_path, k), steps=5)
+    corr = fs.correlations(run, n_boot=200)
+    for c in corr.values():
+        assert -1 <= c.ci[0] <= c.rho <= c.ci[1] <= 1 or c.ci[0] <= c.rho <= c.ci[1]
+        assert c.n == int(run.alive.sum())
+    diff, (lo, hi) = fs.rho_difference(corr, "first_moment", "first_moment")
+    assert diff == 0 and lo == hi == 0
+    assert fs.spearman(np.arange(5.0), np.arange(5.0) ** 3) == pytest.approx(1)
+
+
+def test_angle_between() -> None:
+    a = np.array([[1.0, 0], [1, 0], [0, 1]])
+    b = np.array([[1.0, 1], [-1, 0], [0, 2]])
+    np.testing.assert_allclose(fs.angle_between(a, b), [45, 180, 0], atol=1e-12)
+
+
+def test_no_depthwise_layers(tmp_path) -> None:
+    path = tmp_path / "full.pth"
+    torch.save({"c.weight": torch.randn(4, 3, 3, 3)}, path)
+    with pytest.raises(ValueError, match="no 3x3 depthwise"):
+        fs.run_filters(str(path))
