@@ -374,7 +374,7 @@ def test_keyboard_operation(tab) -> None:
     tab.button("Play").focus()
     page.keyboard.press("Enter")
     page.wait_for_function("InfomechLab.panels[0].snapshot().t > 3")
-    assert tab.button("Pause").get_attribute("aria-pressed") == "true"
+    assert tab.button("Pause").count() == 1 and tab.button("Play").count() == 0
     page.keyboard.press("Enter")  # the focused button is now "Pause"
     t_paused = tab.snapshot()["t"]
     page.wait_for_timeout(300)

@@ -548,8 +548,8 @@
       c.view = this.select("view", [["cone", "follow the light cone"], ["full", "whole image"]]);
       c.rate = this.select("rate", [["10", "10 steps/s"], ["30", "30 steps/s"], ["60", "60 steps/s"],
         ["120", "120 steps/s"]]);
-      c.play = el("button", { type: "button", className: "iml-button iml-primary", "aria-pressed": "false",
-                              text: "Play" });
+      // the label says what a press does (Play / Pause); no aria-pressed, since the label changes
+      c.play = el("button", { type: "button", className: "iml-button iml-primary", text: "Play" });
       c.step = el("button", { type: "button", className: "iml-button", text: "Step" });
       c.reset = el("button", { type: "button", className: "iml-button", text: "Reset" });
       this.c = c;
@@ -748,7 +748,6 @@
       if (this.prop.t >= this.settings.steps) this.rebuild();
       this.playing = true;
       this.c.play.textContent = "Pause";
-      this.c.play.setAttribute("aria-pressed", "true");
       // steps are due at the chosen rate from the start; a slow frame catches up (at most 8 steps
       // per frame), and the state is drawn once per frame
       const t0 = this.prop.t, start = performance.now();
@@ -778,7 +777,6 @@
       this.playing = false;
       if (this.c) {
         this.c.play.textContent = "Play";
-        this.c.play.setAttribute("aria-pressed", "false");
       }
     }
 
