@@ -36,6 +36,7 @@ from . import patterns as _patterns
 from .dct import named_basis
 from .decomposition import beta2 as _beta2
 from .propagation import propagate
+from .publish import DEFAULT_DIGITS
 from .sweeps import DEFAULT_BETA2, speed_sweep
 
 #: Side of the lab's square image (pixels); the issue's speed target is a 3x3 kernel on 201x201.
@@ -130,10 +131,16 @@ def lab_settings_reference(kernel: Any, pattern: str | np.ndarray = "delta", act
     return {t: (float(tr.centre[t, 0, 0]), float(tr.centre[t, 0, 1])) for t in ts}
 
 
+def _r(v: float) -> float:
+    """Round to the library's published precision (:data:`infomech.publish.DEFAULT_DIGITS`), so the
+    shipped curves do not depend on the CPU's round-off."""
+    return round(float(v), DEFAULT_DIGITS) + 0.0
+
+
 def _family_beta2(family: str, b: np.ndarray, n: int) -> dict[str, list[float]]:
     """beta^2 of each family kernel under both splits (of the n x n kernel itself)."""
     k = _kernels.dct_beta(b, n) if family == "dct" else _kernels.translation_beta(b, n)
-    return {kind: [round(float(v), 12) for v in _beta2(k, kind)] for kind in ("point", "square")}
+    return {kind: [_r(v) for v in _beta2(k, kind)] for kind in ("point", "square")}
 
 
 def lab_curves(beta2: Any = DEFAULT_BETA2, *, configs: Sequence[tuple[str, int]] = CURVE_CONFIGS,
@@ -164,9 +171,9 @@ def lab_curves(beta2: Any = DEFAULT_BETA2, *, configs: Sequence[tuple[str, int]]
                 curves.append({
                     "family": family, "n": int(n), "activation": act, "t": t,
                     "c": float(sw["c"][sel][0]),
-                    "beta2": [round(float(v), 12) for v in b],
+                    "beta2": [_r(v) for v in b],
                     "beta2_point": splits["point"], "beta2_square": splits["square"],
-                    "v_over_c_sq": [None if not np.isfinite(v) else round(float(v), 12)
+                    "v_over_c_sq": [None if not np.isfinite(v) else _r(v)
                                     for v in sw["v_over_c_sq"][sel]],
                 })
     return {
@@ -191,10 +198,11 @@ def natural_image_payload(size: int = LAB_SIZE) -> dict[str, Any]:
 
 
 def library_hash() -> str:
-    """SHA-256 of the library's sources (``infomech/*.py``): the key of the build-time cache."""
+    """SHA-256 of the library's sources (``infomech/**/*.py``): the key of the build-time cache."""
     h = hashlib.sha256()
-    for path in sorted(Path(__file__).resolve().parent.glob("*.py")):
-        h.update(path.name.encode())
+    root = Path(__file__).resolve().parent
+    for path in sorted(root.rglob("*.py")):
+        h.update(path.relative_to(root).as_posix().encode())
         h.update(path.read_bytes())
     return h.hexdigest()
 
