@@ -68,7 +68,7 @@ from typing import Any, Literal
 import numpy as np
 
 from ._array import Array, as_kernel, is_torch
-from .dct import basis_labels, dct2
+from .dct import basis_labels, dct2, parity
 from .decomposition import Split, energies, symmetric_dimension
 from .weights import ConvLayer, conv_kernels
 
@@ -319,14 +319,33 @@ class LayerSpectrum:
 
 
 def layer_spectrum(layer: ConvLayer) -> LayerSpectrum:
-    """:class:`LayerSpectrum` of a :class:`~infomech.weights.ConvLayer` (both weightings)."""
+    """:class:`LayerSpectrum` of a :class:`~infomech.weights.ConvLayer` (both weightings).
+
+    The DCT is computed once and pooled both ways (same values as :func:`layer_fractions` and
+    :func:`layer_odd_share`). The split energies come from the DCT coefficients :math:`T`: basis
+    :math:`(u,v)` has point parity :math:`(-1)^{u+v}`, and the eight symmetries of the square act on
+    :math:`T` by the signs :math:`(-1)^u`, :math:`(-1)^v` and the transpose, so the square-symmetric
+    part keeps :math:`(T_{uv}+T_{vu})/2` for even :math:`u, v` and nothing else.
+    """
     k = layer.array
-    live = int(np.count_nonzero(np.any(k != 0, axis=(-2, -1))))
-    return LayerSpectrum(layer.name, layer.kind, layer.count, np.asarray(layer_fractions(k)),
-                         float(layer_odd_share(k, "point")), float(layer_odd_share(k, "square")),
-                         np.asarray(layer_fractions(k, "kernel")),
-                         float(layer_odd_share(k, "point", "kernel")),
-                         float(layer_odd_share(k, "square", "kernel")), live)
+    t = np.asarray(dct2(k))
+    e = t ** 2                                                     # (N, n, n)
+    per = e.sum(axis=(-2, -1))                                     # kernel energies
+    live = per > 0
+    if not live.any():
+        raise ValueError("energy fractions are undefined for a layer with zero energy")
+    frac_e = e.sum(axis=0) / per.sum()
+    inv = np.where(live, 1.0 / np.where(live, per, 1.0), 0.0)
+    frac_k = np.einsum("i,ijk->jk", inv, e) / live.sum()
+    n = k.shape[-1]
+    odd_point = (e * (parity(n) < 0)).sum(axis=(-2, -1))
+    ev = t[..., ::2, ::2]
+    odd_square = per - (((ev + np.swapaxes(ev, -1, -2)) / 2) ** 2).sum(axis=(-2, -1))
+    odd = {kind: (float(o.sum() / per.sum()), float((o * inv).sum() / live.sum()))
+           for kind, o in (("point", odd_point), ("square", odd_square))}
+    return LayerSpectrum(layer.name, layer.kind, layer.count, frac_e, odd["point"][0],
+                         odd["square"][0], frac_k, odd["point"][1], odd["square"][1],
+                         int(live.sum()))
 
 
 @dataclass(frozen=True)

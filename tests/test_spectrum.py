@@ -305,3 +305,15 @@ def test_top3_margin_and_odd_share_test() -> None:
     assert share == pytest.approx(0, abs=1e-12) and p == 0.0
     iid = _layers(*[rng.standard_normal((100, 3, 3)) for _ in range(4)])
     assert sp.odd_share_test(iid, "point")[2] > sp.ALPHA
+
+
+@pytest.mark.parametrize("n", [2, 3, 4, 5])
+def test_layer_spectrum_shortcuts_equal_the_definitions(n) -> None:
+    # layer_spectrum derives the split energies from the DCT; they must equal the direct splits
+    k = np.random.default_rng(n).standard_normal((30, n, n))
+    k[3] = 0.0
+    ls = sp.layer_spectrum(ConvLayer("x", "full", (30, 1, n, n), k))
+    for w in ("energy", "kernel"):
+        np.testing.assert_allclose(ls.fractions_for(w), sp.layer_fractions(k, w), atol=1e-13)
+        for split in ("point", "square"):
+            assert ls.odd_for(split, w) == pytest.approx(sp.layer_odd_share(k, split, w), abs=1e-13)

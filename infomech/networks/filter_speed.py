@@ -45,7 +45,7 @@ from ..weights import conv_kernels
 #: A kernel "moves" (its direction is defined) above this speed, px/step.
 MOVING: float = 0.05
 #: Bootstrap resamples (seeded) for the correlation intervals.
-N_BOOT: int = 2000
+N_BOOT: int = 1000
 BOOT_SEED: int = 0
 PREDICTORS: tuple[str, ...] = ("beta_point", "beta_square", "grad_share", "first_moment")
 
