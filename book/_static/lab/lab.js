@@ -649,7 +649,7 @@
         const out = Number.isFinite(v) && input.value !== "" ? Math.min(hi, Math.max(lo, v)) : dflt;
         return out;
       };
-      const oldSize = s.size;
+      const oldSize = s.size, oldFamily = s.family;
       s.family = c.family.value;
       s.size = Number(c.size.value);
       s.beta2 = num(c.beta2, 0, 1, s.beta2);
@@ -662,7 +662,9 @@
       s.split = c.split.value;
       s.view = c.view.value;
       s.rate = Number(c.rate.value);
-      if (s.size !== oldSize && s.family === "user") {
+      if (s.family === "user" && oldFamily !== "user" && this.k && this.n === s.size) {
+        c.user.value = kernelText(this.k, s.size);  // start from the kernel shown until now
+      } else if (s.family === "user" && s.size !== oldSize) {
         c.user.value = kernelText(dctBeta(s.beta2, s.size), s.size);
       }
       c.beta2.value = c.beta2Range.value = String(s.beta2);
