@@ -97,6 +97,56 @@ def moments(w: torch.Tensor, xs: torch.Tensor, ys: torch.Tensor
     return m, centre, cov
 
 
+def power_basis(v: torch.Tensor, dtype: torch.dtype | None = None) -> torch.Tensor:
+    """Columns ``[1, v, v^2]`` of a coordinate vector ``v`` (L,): shape (L, 3)."""
+    v = v if dtype is None else v.to(dtype)
+    return torch.stack([torch.ones_like(v), v, v * v], dim=-1)
+
+
+def power_sums(w: torch.Tensor, xs: torch.Tensor, ys: torch.Tensor) -> torch.Tensor:
+    r"""Power sums :math:`S_{ij} = \sum_p w(p)\,x^i y^j`, ``i, j = 0, 1, 2``, of weights ``(..., H, W)``.
+
+    One pass over the weights (a matrix product with the columns ``[1, x, x^2]``) and a small
+    float64 product with ``[1, y, y^2]``; returns ``(..., 3, 3)`` float64. The moments follow from
+    :func:`moments_from_sums` (only the entries with ``i + j <= 2`` are used).
+    """
+    a = (w @ power_basis(xs, w.dtype)).double()  # (..., H, 3): sum_x w(y, x) x^i
+    return a.transpose(-1, -2) @ power_basis(ys.double())
+
+
+def power_sums_separable(wy: torch.Tensor, wx: torch.Tensor, xs: torch.Tensor, ys: torch.Tensor
+                         ) -> torch.Tensor:
+    r"""Power sums of a product weight :math:`w(y, x) = w_y(y)\,w_x(x)`: ``(..., 3, 3)`` float64.
+
+    :math:`S_{ij} = \big(\sum_x w_x x^i\big)\big(\sum_y w_y y^j\big)`, from ``wy (..., H)`` and
+    ``wx (..., W)``; O(H + W) instead of O(HW).
+    """
+    ax = wx.double() @ power_basis(xs.double())  # (..., 3)
+    ay = wy.double() @ power_basis(ys.double())  # (..., 3)
+    return ax[..., :, None] * ay[..., None, :]
+
+
+def moments_from_sums(s: ArrayLike) -> tuple[ArrayLike, ArrayLike, ArrayLike]:
+    r"""Mass ``(...)``, centre ``(..., 2)`` and covariance ``(..., 2, 2)`` from power sums ``(..., 3, 3)``.
+
+    :math:`M = S_{00}`, :math:`\mu = (S_{10}, S_{01})/M`,
+    :math:`\Sigma = \begin{pmatrix} S_{20}/M - \mu_x^2 & S_{11}/M - \mu_x\mu_y \\
+    \cdot & S_{02}/M - \mu_y^2\end{pmatrix}`; NaN where :math:`M = 0` (numpy or torch, as given).
+    """
+    lib = torch if is_torch(s) else np
+    m = s[..., 0, 0]
+    zero = m == 0
+    safe = lib.where(zero, 1.0, m)
+    ex, ey = s[..., 1, 0] / safe, s[..., 0, 1] / safe
+    exx = s[..., 2, 0] / safe - ex * ex
+    eyy = s[..., 0, 2] / safe - ey * ey
+    exy = s[..., 1, 1] / safe - ex * ey
+    ex, ey, exx, eyy, exy = (lib.where(zero, np.nan, v) for v in (ex, ey, exx, eyy, exy))
+    centre = lib.stack([ex, ey], -1)
+    cov = lib.stack([lib.stack([exx, exy], -1), lib.stack([exy, eyy], -1)], -2)
+    return m, centre, cov
+
+
 def mass(x: ArrayLike, weights: Weights = "abs") -> ArrayLike:
     r"""Total weight :math:`M = \sum_p w(p)` over the last two axes."""
     t, was = _to_torch(x)

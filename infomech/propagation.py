@@ -8,36 +8,69 @@ The update of the paper, for steps :math:`t = 0, \dots, T-1`:
     \tilde x_t = x_t / \operatorname{std}(x_t) \ \text{(optional rescaling)},
 
 with :math:`\star` the cross-correlation of CNN frameworks, zero ("SAME") padding, no bias, one
-channel per kernel. Many kernels run in ONE grouped ``conv2d`` call (kernel ``i`` acts on channel
-``i``); kernels may change with the step (a *schedule*, cycled: bipolar runs, the 2x2 alternating
-placement).
+channel per kernel. Many kernels run at once (kernel ``i`` acts on channel ``i``); kernels may
+change with the step (a *schedule*, cycled: bipolar runs, the 2x2 alternating placement).
+
+:func:`propagate` is four named steps: :func:`validate` the inputs, :func:`light_cone_windows`,
+a run per chunk of kernels (:func:`run_dense` or, where it is exact, :func:`run_separable`), and
+the observables from the recorded power sums (:func:`observables_from_sums`).
 
 Light cone. A kernel of radius ``r`` moves nothing farther than ``r`` pixels per step, so after
-``T`` steps the state vanishes outside the initial support grown by ``r*T``. When the activation
+``t`` steps the state vanishes outside the initial support grown by ``r*t``. When the activation
 maps 0 to 0 we compute on that window only (clipped to the image, where zero padding then
-coincides with the image border): the result is exact, and much cheaper for small patterns. The
-window grows with the step: step ``t`` computes only the support grown by ``r*(t+1)``. The
-rescaling uses the statistics of the full image (the zeros outside the window included).
+coincides with the image border): the result is exact. The rescaling uses the statistics of the
+full image (the zeros outside the window included).
+
+Separable fast path (exact). If a kernel is rank one, :math:`k = u v^\top` (:func:`rank1`), and
+the state is a product :math:`x_t = f_t \otimes g_t` (rows :math:`f`, columns :math:`g`), then
+:math:`k \star x_t = (u \star f_t) \otimes (v \star g_t)`: two 1-D correlations. The activation
+keeps the product form when it is positively homogeneous, :math:`\mathrm{act}(c z) =
+c\,\mathrm{act}(z)` for :math:`c \ge 0` (ReLU, identity, abs), and one factor stays non-negative:
+if :math:`u \ge 0` and :math:`f_0 \ge 0` then every :math:`u \star f_t \ge 0` and
+
+.. math:: \mathrm{act}\big((u\star f_t)(y)\,(v\star g_t)(x)\big) = (u\star f_t)(y)\,
+          \mathrm{act}\big((v\star g_t)(x)\big),
+
+so :math:`f_{t+1} = u \star f_t`, :math:`g_{t+1} = \mathrm{act}(v \star g_t)` (or the same with
+the roles of rows and columns exchanged when :math:`v \ge 0`). ``relu(u v^T)`` itself is *not*
+rank one in general: the path needs the sign condition, and is used only when it holds for every
+phase of the kernel's schedule and the initial image is a product (a single pixel, a square, a
+Gaussian blob). The DCT-beta kernels are :math:`k(y, x) = n^{-1/2}\,b(x)` (DC row of the DCT
+coefficients only), rank one with a constant positive column factor, so the authors' sweeps run
+through it. The weights of the observables are products too (``|f g| = f |g|`` for ``f >= 0``),
+so the power sums of the state are products of 1-D sums. The work per step falls from
+:math:`O(n^2 hw)` to :math:`O(n(h+w))`. A kernel counts as rank one when the product of its pivot
+row and column reproduces it to :data:`RANK1_RTOL` (relative, max-norm); that bounds the kernel
+actually applied, so the path agrees with the 2-D computation to round-off (tested).
 
 Performance and memory. On the CPU in float64 the grouped correlation is evaluated as ``n*n``
-fused multiply-adds of shifted views (``addcmul_``), several times faster than ``conv2d``'s float64
-path; float32 and CUDA use ``conv2d``. Nothing but the observables, the final state and the frames
-asked for is stored. The final state (and each frame) is a ``(K, H, W)`` array allocated once
-with ``numpy.zeros`` (pages outside the light cone are never touched); per chunk of ``b`` kernels
-(``batch_size``; on the CPU by default sized so that one padded window tensor fits in
-:data:`CPU_CHUNK_BYTES`) the working set is about four ``(b, h, w)`` tensors of the light-cone
-window ``h x w``. Peak resident memory is bounded by
+fused multiply-adds of shifted views (``addcmul_``; taps that are zero for every kernel of a chunk
+are skipped, exactly), several times faster than ``conv2d``'s float64 path; float32 and CUDA use
+``conv2d``. The state lives in two zero-padded buffers of the final light-cone window, written in
+turn (no padding copy per step). Per step the observables need one pass over the state: the power
+sums :math:`S_{ij} = \sum_p w(p) x^i y^j` (:func:`infomech.observables.power_sums`), from which
+mass, centre and covariance follow at the end. Nothing but these sums, the final light-cone window
+and the full frames asked for is stored: ``Trajectory.final_window`` is ``(K, h, w)`` with its
+offset in ``Trajectory.window``; ``Trajectory.final`` builds the full ``(K, H, W)`` state on
+request. Per chunk of ``b`` kernels (``batch_size``) the working set is two ``(b, h+2r, w+2r)``
+buffers of the final window ``h x w``, so peak resident memory is about
 
-    ``R0 + bytes * (K*H*W + 5*b*(H+2r)*(W+2r))``
+    ``R0 + bytes * (K*h*w + 3*b*(h+2r)*(w+2r))  (+ K*H*W*bytes per frame kept)``
 
 with ``R0`` the interpreter + torch baseline and ``bytes`` 4 (float32) or 8 (float64): see
-``benchmarks/README.md`` for the measured numbers.
+``benchmarks/README.md`` for measured numbers.
+
+Threads. The operations are small and memory-bound; torch's thread pool gains little on them and
+stalls on a busy machine (its workers spin waiting for a descheduled sibling). On the CPU the run
+therefore uses ``threads=1`` by default, set inside :func:`torch_threads`, which restores the
+caller's setting. Results do not depend on the thread count or the chunking.
 """
 
 from __future__ import annotations
 
+import contextlib
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -46,21 +79,39 @@ import torch
 import torch.nn.functional as F
 
 from ._array import ArrayLike, is_torch
-from .observables import Weights, coordinates, isotropy, moments, spread2, weights_of
+from .observables import Weights, isotropy, moments_from_sums, power_basis, spread2, weights_of
 from .observables import steady_state_speed as _steady
-from .publish import progress
+from .progress import progress
 
 Activation = str | Callable[[torch.Tensor], torch.Tensor]
+Box = tuple[int, int, int, int]
 
 #: Default chunk of kernels on the CPU: one padded window tensor of at most this many bytes, so the
-#: working set of a step stays in cache (measured: 5x faster than one batch on 301x301 images).
+#: working set of a step stays in cache.
 CPU_CHUNK_BYTES = 8 * 2**20
+
+#: A kernel (or image) is treated as rank one when ``max|k - u v^T| <= RANK1_RTOL * max|k|`` for
+#: its pivot factors ``u, v``. Over ``T`` steps the applied kernel then differs from the given one
+#: by at most ``T * RANK1_RTOL`` relative: round-off for every run of the book.
+RANK1_RTOL = 1e-14
 
 ACTIVATIONS: dict[str, Callable[[torch.Tensor], torch.Tensor]] = {
     "relu": torch.relu,
     "none": lambda t: t,
     "abs": torch.abs,
 }
+
+#: In-place versions of the named activations (saves one allocation per step).
+_INPLACE: dict[str, Callable[[torch.Tensor], torch.Tensor]] = {
+    "relu": torch.relu_,
+    "none": lambda t: t,
+    "abs": torch.abs_,
+}
+
+#: Named activations with ``act(c z) = c act(z)`` for ``c >= 0`` (the separable path needs this).
+_HOMOGENEOUS = frozenset({"relu", "none", "abs"})
+#: Named activations whose output is never negative (then the weights of the state are the state).
+_NONNEGATIVE = frozenset({"relu", "abs"})
 
 
 def activation_fn(activation: Activation) -> Callable[[torch.Tensor], torch.Tensor]:
@@ -71,6 +122,28 @@ def activation_fn(activation: Activation) -> Callable[[torch.Tensor], torch.Tens
         raise ValueError(f"unknown activation {activation!r}; expected one of "
                          f"{sorted(ACTIVATIONS)} or a callable")
     return ACTIVATIONS[activation]
+
+
+@contextlib.contextmanager
+def torch_threads(n: int | None) -> Iterator[None]:
+    """Run the block with ``torch.set_num_threads(n)`` and restore the caller's setting after.
+
+    ``None`` leaves the setting alone.
+    """
+    if n is None:
+        yield
+        return
+    n = int(n)
+    if n < 1:
+        raise ValueError(f"threads must be >= 1; got {n}")
+    old = torch.get_num_threads()
+    if old != n:
+        torch.set_num_threads(n)
+    try:
+        yield
+    finally:
+        if old != n:
+            torch.set_num_threads(old)
 
 
 @dataclass
@@ -87,20 +160,49 @@ class Trajectory:
         Weighted covariance of pixel positions.
     row_centre : (T+1, K)
         The authors' measurement: centre of mass along the central row (NaN where it is empty).
-    final : (K, H, W)
-        The state after the last step.
+    final_window : (K, h, w)
+        The state after the last step inside ``window`` (it is zero outside).
     frames : dict t -> (K, H, W)
         Full-size states at the steps asked for with ``frames=``.
+    window : (y0, y1, x0, x1)
+        Rows ``y0:y1`` and columns ``x0:x1`` of the image that the last step computed (the light
+        cone; the whole image without it).
+    period : int
+        Number of phases of the kernel schedule.
+    shape : (H, W)
+        Image shape.
+    separable : (K,) bool
+        Which kernels ran through the exact separable path (see the module notes).
     """
 
     mass: np.ndarray
     centre: np.ndarray
     covariance: np.ndarray
     row_centre: np.ndarray
-    final: np.ndarray
     frames: dict[int, np.ndarray] = field(default_factory=dict)
-    window: tuple[int, int, int, int] = (0, 0, 0, 0)
+    window: Box = (0, 0, 0, 0)
     period: int = 1
+    shape: tuple[int, int] = (0, 0)
+    separable: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))
+    #: the final window, or a function that builds it (called once, on first use)
+    final_source: np.ndarray | Callable[[], np.ndarray] | None = field(default=None, repr=False)
+
+    @property
+    def final_window(self) -> np.ndarray:
+        """The state after the last step on ``window``, (K, h, w) (built on first use)."""
+        if callable(self.final_source):
+            self.final_source = self.final_source()
+        if self.final_source is None:
+            raise ValueError("this trajectory holds no final state")
+        return self.final_source
+
+    @property
+    def final(self) -> np.ndarray:
+        """The full ``(K, H, W)`` state after the last step (built from ``final_window`` on each call)."""
+        y0, y1, x0, x1 = self.window
+        out = np.zeros((self.final_window.shape[0], *self.shape), dtype=self.final_window.dtype)
+        out[:, y0:y1, x0:x1] = self.final_window
+        return out
 
     @property
     def steps(self) -> int:
@@ -145,6 +247,33 @@ class Trajectory:
     def isotropy(self) -> np.ndarray:
         """Isotropy ratio of the covariance per step, (T+1, K)."""
         return isotropy(self.covariance)
+
+
+# --------------------------------------------------------------------------------------------
+# step 1: validate
+# --------------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Plan:
+    """Validated inputs of a run: image ``(1 or K, H, W)``, schedule ``(P, K, n, n)`` and options."""
+
+    img: torch.Tensor
+    sched: torch.Tensor
+    steps: int
+    act: Callable[[torch.Tensor], torch.Tensor]
+    act_name: str | None
+    rescale: bool
+    weights: Weights
+    frames: tuple[int, ...]
+    support: Box
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        return int(self.img.shape[-2]), int(self.img.shape[-1])
+
+    @property
+    def radius(self) -> int:
+        return int(self.sched.shape[-1]) // 2
 
 
 def _as_tensor(a: ArrayLike, dtype: torch.dtype, device: torch.device) -> torch.Tensor:
@@ -196,45 +325,430 @@ def _schedule(kernels: Any, dtype: torch.dtype, device: torch.device) -> torch.T
     return out
 
 
-Box = tuple[int, int, int, int]
+def validate(x: ArrayLike, kernels: Any, steps: int, *, activation: Activation = "relu",
+             rescale: bool = False, weights: Weights = "abs", frames: Sequence[int] = (),
+             dtype: torch.dtype = torch.float64, device: str | torch.device | None = None) -> Plan:
+    """Check the inputs of :func:`propagate` (one short error naming the parameter) into a :class:`Plan`."""
+    if isinstance(steps, bool) or int(steps) != steps:
+        raise TypeError(f"steps must be an integer; got {steps!r}")
+    steps = int(steps)
+    if steps < 0:
+        raise ValueError(f"steps must be >= 0; got {steps}")
+    if dtype not in (torch.float32, torch.float64):
+        raise TypeError(f"dtype must be torch.float32 or torch.float64; got {dtype}")
+    dev = torch.device(device) if device is not None else (
+        x.device if is_torch(x) else torch.device("cpu"))
+    act = activation_fn(activation)
+    if weights not in ("abs", "signed", "relu"):
+        raise ValueError(f"unknown weights {weights!r}; expected 'abs', 'signed' or 'relu'")
+    sched = _schedule(kernels, dtype, dev)
+    K = sched.shape[1]
+    img = _as_tensor(x, dtype, dev)
+    if img.ndim == 2:
+        img = img[None]
+    if img.ndim != 3 or img.shape[-1] == 0 or img.shape[-2] == 0:
+        raise ValueError(f"x must have shape (H, W) or (K, H, W); got {tuple(img.shape)}")
+    if img.shape[0] not in (1, K):
+        raise ValueError(f"x has {img.shape[0]} images but there are {K} kernels")
+    if not _all_finite(img):
+        raise ValueError("x contains NaN or Inf")
+    if bool((weights_of(img, weights).sum(dim=(-2, -1)) == 0).any()):
+        raise ValueError("x has zero mass: its centre of mass is undefined")
+    kept = tuple(sorted({int(f) for f in frames}))
+    if any(f < 0 or f > steps for f in kept):
+        raise ValueError(f"frames must lie in [0, {steps}]; got {list(kept)}")
+    name = activation if isinstance(activation, str) else None
+    return Plan(img, sched, steps, act, name, bool(rescale), weights, kept, support_box(img))
 
-#: In-place versions of the named activations (saves one allocation per step).
-_INPLACE: dict[str, Callable[[torch.Tensor], torch.Tensor]] = {
-    "relu": torch.relu_,
-    "none": lambda t: t,
-    "abs": torch.abs_,
-}
 
+# --------------------------------------------------------------------------------------------
+# step 2: light-cone windows
+# --------------------------------------------------------------------------------------------
 
-def _correlate(xp: torch.Tensor, ks: torch.Tensor, h: int, w: int) -> torch.Tensor:
-    """Grouped cross-correlation, VALID mode: ``xp`` (k, h+2r, w+2r), ``ks`` (k, n, n) -> (k, h, w).
+def support_box(img: torch.Tensor) -> Box:
+    """Smallest box ``(y0, y1, x0, x1)`` holding every non-zero pixel of ``img`` (..., H, W).
 
-    float64 on the CPU: ``n*n`` fused multiply-adds of shifted views (torch's float64 ``conv2d``
-    is several times slower); otherwise one grouped ``conv2d`` call.
+    The image must have a non-zero pixel.
     """
-    k, n = ks.shape[0], ks.shape[-1]
-    if xp.dtype == torch.float64 and xp.device.type == "cpu":
-        out = torch.zeros((k, h, w), dtype=xp.dtype, device=xp.device)
-        for a in range(n):
-            for b in range(n):
-                out.addcmul_(xp[:, a:a + h, b:b + w], ks[:, a, b, None, None])
-        return out
-    return F.conv2d(xp[None], ks[:, None], groups=k)[0]
-
-
-def _observe(state: torch.Tensor, xs: torch.Tensor, ys: torch.Tensor, row: int, weights: Weights
-             ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
-    """Mass, centre, covariance and central-row centre of a (k, h, w) state (float64)."""
-    w = weights_of(state, weights)
-    m, c, cov = moments(w, xs, ys)
-    if 0 <= row < state.shape[-2]:
-        rw = w[:, row, :].double()
-        rm = rw.sum(-1)
-        rc = (rw * xs.double()).sum(-1) / torch.where(rm == 0, torch.ones_like(rm), rm)
-        rc = torch.where(rm == 0, torch.full_like(rm, float("nan")), rc)
+    a = img.reshape(-1, *img.shape[-2:])
+    if a.device.type == "cpu":  # numpy's boolean reductions are much faster than torch's here
+        nz = (a.numpy() != 0).any(axis=0)
+        rows, cols = np.flatnonzero(nz.any(axis=1)), np.flatnonzero(nz.any(axis=0))
     else:
-        rc = torch.full((state.shape[0],), float("nan"), dtype=torch.float64, device=state.device)
+        nz = (a != 0).any(dim=0)
+        rows = torch.nonzero(nz.any(dim=1)).flatten().tolist()
+        cols = torch.nonzero(nz.any(dim=0)).flatten().tolist()
+    return int(rows[0]), int(rows[-1]) + 1, int(cols[0]), int(cols[-1]) + 1
+
+
+def light_cone_windows(plan: Plan, enabled: bool = True) -> list[Box]:
+    """Window ``(y0, y1, x0, x1)`` computed at each step ``t = 0..T``.
+
+    The initial support box grown by ``r*t`` and clipped to the image, when ``enabled`` and the
+    activation maps 0 to 0 (then the state vanishes outside); otherwise the whole image.
+    """
+    H, W = plan.shape
+    zero = torch.zeros(1, dtype=plan.img.dtype, device=plan.img.device)
+    if not (enabled and bool(plan.act(zero).abs().max() == 0)):
+        return [(0, H, 0, W)] * (plan.steps + 1)
+    sy0, sy1, sx0, sx1 = plan.support
+    r = plan.radius
+    return [(max(0, sy0 - r * t), min(H, sy1 + r * t), max(0, sx0 - r * t), min(W, sx1 + r * t))
+            for t in range(plan.steps + 1)]
+
+
+# --------------------------------------------------------------------------------------------
+# step 3: the run of one chunk of kernels
+# --------------------------------------------------------------------------------------------
+
+@dataclass
+class ChunkRun:
+    """What one chunk of ``k`` kernels records.
+
+    ``sums`` (T+1, k, 3, 3) float64: power sums :math:`S_{ij} = \\sum_p w(p) x^i y^j` per step;
+    ``row`` (T+1, k, 2) float64: mass and :math:`\\sum w x` of the image's central row (zeros when
+    the row lies outside the window); ``final`` (k, h, w): the last state on the final window (a
+    tensor, or anything with ``.cpu()`` giving one);
+    ``frames``: t -> (k, h_t, w_t) state on the window of step t.
+    """
+
+    sums: torch.Tensor
+    row: torch.Tensor
+    final: Any
+    frames: dict[int, torch.Tensor]
+
+
+class _Coords:
+    """Power bases ``[1, x, x^2]`` (W, 3) and ``[1, y, y^2]`` (H, 3), origin at the image centre."""
+
+    def __init__(self, H: int, W: int, dtype: torch.dtype, device: torch.device) -> None:
+        xs = torch.arange(W, dtype=torch.float64, device=device) - (W - 1) / 2
+        ys = torch.arange(H, dtype=torch.float64, device=device) - (H - 1) / 2
+        self.x64, self.y64 = power_basis(xs), power_basis(ys)
+        self.x = self.x64.to(dtype)
+        self.row = H // 2
+
+
+def _std(s1: torch.Tensor, s2: torch.Tensor, npix: int) -> torch.Tensor:
+    """Standard deviation over ``npix`` pixels from ``sum x`` and ``sum x^2`` (1 where it is 0)."""
+    std = torch.sqrt((s2 / npix - (s1 / npix) ** 2).clamp_min(0))
+    return torch.where(std > 0, std, torch.ones_like(std))
+
+
+def _observe_dense(w: torch.Tensor, c: _Coords, b: Box, sums: torch.Tensor, row: torch.Tensor) -> None:
+    """Power sums of weights ``w`` (k, h, w) on box ``b`` into ``sums`` (k, 3, 3), ``row`` (k, 2)."""
+    # (k, h, 3): sum_x w x^i per row, one pass; bmm runs one GEMM of the same shape per kernel,
+    # so a kernel's sums do not depend on how many kernels share the chunk (bit-identical)
+    xb = c.x[b[2]:b[3]]
+    a = torch.bmm(w, xb.expand(w.shape[0], *xb.shape))
+    a = a if a.dtype == torch.float64 else a.double()
+    torch.matmul(a.transpose(-1, -2), c.y64[b[0]:b[1]], out=sums)
+    r = c.row - b[0]
+    if 0 <= r < a.shape[-2]:
+        row.copy_(a[:, r, :2])
+    else:
+        row.zero_()
+
+
+def _taps(ks: torch.Tensor) -> list[tuple[int, int, torch.Tensor]]:
+    """Non-zero taps ``(a, b, k[:, a, b] as (k, 1, 1))`` of kernels ``ks`` (k, n, n).
+
+    A tap that is zero for every kernel adds exact zeros: skipping it changes nothing.
+    """
+    n = ks.shape[-1]
+    live = (ks != 0).flatten(1).any(dim=0).tolist()
+    return [(a, b, ks[:, a, b, None, None]) for a in range(n) for b in range(n) if live[a * n + b]]
+
+
+def _planes(k: int, h: int, w: int, dtype: torch.dtype, device: torch.device) -> torch.Tensor:
+    """Zeros (k, h, w) whose planes all start at the same 64-byte alignment.
+
+    BLAS kernels may round differently on differently aligned data; with equally aligned planes a
+    kernel's observables do not depend on its position in the chunk (bit-identical chunking).
+    """
+    per = 64 // torch.finfo(dtype).bits * 8
+    stride = -(-h * w // per) * per
+    flat = torch.zeros(k * stride, dtype=dtype, device=device)
+    return flat.as_strided((k, h, w), (stride, w, 1))
+
+
+def run_dense(plan: Plan, boxes: list[Box], ks: torch.Tensor, img: torch.Tensor, coords: _Coords,
+              ticks: Iterator[Any]) -> ChunkRun:
+    """Run ``k`` kernels ``ks`` (P, k, n, n) on images ``img`` (1 or k, H, W): the 2-D computation.
+
+    The state lives in two zero-padded buffers covering the final window (margin ``r``); step ``t``
+    reads the window of step ``t`` from one and writes the window of step ``t+1`` into the other.
+    Outside its window a buffer holds zeros (windows only grow), so zero padding is implicit.
+    """
+    P, k, n, _ = ks.shape
+    r, T = plan.radius, plan.steps
+    H, W = plan.shape
+    Y0, Y1, X0, X1 = boxes[T]
+    dev, dtype = ks.device, ks.dtype
+    bufs = [_planes(k, Y1 - Y0 + 2 * r, X1 - X0 + 2 * r, dtype, dev) for _ in range(2 if T > 0 else 1)]
+
+    def region(buf: torch.Tensor, b: Box) -> torch.Tensor:
+        return buf[:, b[0] - Y0 + r:b[1] - Y0 + r, b[2] - X0 + r:b[3] - X0 + r]
+
+    b = boxes[0]
+    cur = region(bufs[0], b)
+    cur.copy_(img[:, b[0]:b[1], b[2]:b[3]].expand_as(cur))
+    sums = torch.empty((T + 1, k, 3, 3), dtype=torch.float64, device=dev)
+    row = torch.empty((T + 1, k, 2), dtype=torch.float64, device=dev)
+    frames: dict[int, torch.Tensor] = {}
+    nonneg = plan.act_name in _NONNEGATIVE
+    _observe_dense(weights_of(cur, plan.weights), coords, b, sums[0], row[0])
+    if 0 in plan.frames:
+        frames[0] = cur.clone()
+    taps = [_taps(ks[p]) for p in range(P)]
+    use_taps = dtype == torch.float64 and dev.type == "cpu"
+    inplace = _INPLACE.get(plan.act_name) if plan.act_name is not None else None
+    npix = H * W
+    for t in range(T):
+        next(ticks, None)
+        src, dst = bufs[t % 2], bufs[(t + 1) % 2]
+        nb = boxes[t + 1]
+        if plan.rescale:
+            s1 = cur.sum(dim=(-2, -1), keepdim=True)
+            s2 = (cur * cur).sum(dim=(-2, -1), keepdim=True)
+            cur.div_(_std(s1, s2, npix))
+        h, w = nb[1] - nb[0], nb[3] - nb[2]
+        oy, ox = nb[0] - Y0, nb[2] - X0  # top-left of the padded input window in the buffer
+        out = region(dst, nb)
+        if use_taps:
+            for j, (a, c, tap) in enumerate(taps[t % P]):
+                view = src[:, oy + a:oy + a + h, ox + c:ox + c + w]
+                if j == 0:
+                    torch.mul(view, tap, out=out)
+                else:
+                    out.addcmul_(view, tap)
+        else:
+            out.copy_(F.conv2d(src[None, :, oy:oy + h + 2 * r, ox:ox + w + 2 * r], ks[t % P][:, None],
+                               groups=k)[0])
+        if inplace is not None:
+            inplace(out)
+        else:
+            out.copy_(plan.act(out))
+        cur, b = out, nb
+        _observe_dense(cur if nonneg else weights_of(cur, plan.weights), coords, b, sums[t + 1],
+                       row[t + 1])
+        if t + 1 in plan.frames:
+            frames[t + 1] = cur.clone()
+    return ChunkRun(sums, row, cur, frames)
+
+
+def rank1(k: ArrayLike, rtol: float = RANK1_RTOL) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    r"""Pivot factors of ``k`` (..., m, n): ``u`` (..., m), ``v`` (..., n) and ``ok`` (...) bool.
+
+    With the pivot :math:`(i, j) = \arg\max |k|`: :math:`u = k_{:,j}/k_{ij}`, :math:`v = k_{i,:}`,
+    so :math:`u v^\top` reproduces row ``i`` exactly, and ``ok`` is
+    :math:`\max|k - u v^\top| \le` ``rtol`` :math:`\cdot \max|k|` (``k`` is rank one to that
+    tolerance). This bounds the kernel actually applied, which a singular-value ratio alone does not.
+    Computed in numpy float64 (kernels are small).
+    """
+    k = k.detach().cpu().double().numpy() if is_torch(k) else np.asarray(k, dtype=float)
+    m, n = k.shape[-2:]
+    flat = np.abs(k).reshape(*k.shape[:-2], m * n)
+    piv = flat.argmax(axis=-1)
+    top = np.take_along_axis(flat, piv[..., None], axis=-1)[..., 0]
+    i, j = piv // n, piv % n
+    v = np.take_along_axis(k, i[..., None, None], axis=-2)[..., 0, :]
+    col = np.take_along_axis(k, j[..., None, None], axis=-1)[..., 0]
+    p = np.take_along_axis(v, j[..., None], axis=-1)
+    u = col / np.where(p == 0, 1.0, p)
+    err = np.abs(k - u[..., :, None] * v[..., None, :]).reshape(flat.shape).max(axis=-1)
+    return u, v, (err <= rtol * top) & (top > 0)
+
+
+def _sign_constant(a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(constant sign over the last axis, its sign +-1) for each vector of ``a`` (..., n)."""
+    pos, neg = (a >= 0).all(axis=-1), (a <= 0).all(axis=-1)
+    return pos | neg, np.where(pos, 1.0, -1.0)
+
+
+@dataclass
+class SeparableSplit:
+    """Kernels that run through the separable path, with their factors (torch, on the run's device).
+
+    ``index`` (s,) kernel indices; ``u`` (P, s, n) row factors, ``v`` (P, s, n) column factors;
+    ``act_on_rows`` (s,) bool: the activation acts on the row factor (the column factors ``v`` are
+    non-negative) instead of the column factor (``u >= 0``); ``f0`` (H,), ``g0`` (W,) the factors
+    of the initial image, the passive one non-negative.
+    """
+
+    index: np.ndarray
+    u: torch.Tensor
+    v: torch.Tensor
+    act_on_rows: np.ndarray
+    f0: torch.Tensor
+    g0: torch.Tensor
+
+    def groups(self) -> list[SeparableSplit]:
+        """The kernels split by the factor their activation acts on (one group per factor)."""
+        out = []
+        for on_rows in (False, True):
+            m = self.act_on_rows == on_rows
+            if m.all():
+                out.append(self)
+            elif m.any():
+                sel = torch.as_tensor(np.flatnonzero(m), device=self.u.device)
+                out.append(SeparableSplit(self.index[m], self.u[:, sel], self.v[:, sel],
+                                          self.act_on_rows[m], self.f0, self.g0))
+        return out
+
+
+def separable_split(plan: Plan) -> SeparableSplit | None:
+    """The kernels for which the separable path is exact (module notes), or None if there are none.
+
+    Conditions: a positively homogeneous named activation, one initial image that is rank one,
+    every phase of the kernel rank one, and one factor of constant sign along the same axis in
+    every phase and in the image.
+    """
+    if plan.act_name not in _HOMOGENEOUS or plan.img.shape[0] != 1:
+        return None
+    sy0, sy1, sx0, sx1 = plan.support
+    fb, gb, ok_img = rank1(plan.img[0, sy0:sy1, sx0:sx1])
+    if not ok_img:
+        return None
+    u, v, ok = rank1(plan.sched)  # (P, K, n)
+    ok = ok.all(axis=0)
+    su, sgn_u = _sign_constant(u)
+    sv, sgn_v = _sign_constant(v)
+    sf, sgn_f = _sign_constant(fb)
+    _, sgn_g = _sign_constant(gb)
+    sgn = sgn_f if sf else sgn_g  # make the row factor >= 0 if it can be, else the column one
+    fb, gb = fb * sgn, gb * sgn
+    rows_passive = su.all(axis=0) & bool((fb >= 0).all())  # u >= 0 (after a sign flip), f0 >= 0
+    cols_passive = sv.all(axis=0) & bool((gb >= 0).all())
+    use = ok & (rows_passive | cols_passive)
+    if not use.any():
+        return None
+    act_on_rows = ~rows_passive
+    # move each phase's sign to the active factor: passive factors become >= 0, products unchanged
+    flip = np.where(act_on_rows[None], sgn_v, sgn_u)[..., None]  # (P, K, 1)
+    idx = np.flatnonzero(use)
+    H, W = plan.shape
+    f0, g0 = np.zeros(H), np.zeros(W)
+    f0[sy0:sy1], g0[sx0:sx1] = fb, gb
+
+    def tensor(a: np.ndarray) -> torch.Tensor:
+        return torch.as_tensor(np.ascontiguousarray(a), dtype=plan.img.dtype, device=plan.img.device)
+
+    return SeparableSplit(idx, tensor((u * flip)[:, idx]), tensor((v * flip)[:, idx]), act_on_rows[idx],
+                          tensor(f0), tensor(g0))
+
+
+def run_separable(plan: Plan, boxes: list[Box], split: SeparableSplit, coords: _Coords,
+                  ticks: Iterator[Any]) -> ChunkRun:
+    r"""Run the separable kernels of ``split`` on factor pairs: :math:`x_t = f_t \otimes g_t`.
+
+    All kernels of ``split`` must put the activation on the same factor. The factors live on the
+    final light-cone window, stacked as ``z[0] = f`` (k, h) and ``z[1] = g`` (k, w) (padded with
+    zeros to one length ``L``); they are zero outside the cone of step ``t``, exactly, since
+    correlating zeros gives zeros. Per step: both 1-D correlations in one product, the activation
+    on the active factor and the rescaling, divided out of the active factor after the step (the
+    full-image std of a product is :math:`\sqrt{S_2/N - (S_1/N)^2}`, :math:`S_1 = \sum f \sum
+    g`, :math:`S_2 = \sum f^2 \sum g^2`; act is positively homogeneous). The power sums of every
+    step are products of 1-D sums, computed at the end in one batch.
+    """
+    P, k, n = split.u.shape
+    r, T = plan.radius, plan.steps
+    H, W = plan.shape
+    Y0, Y1, X0, X1 = boxes[T]
+    h, w = Y1 - Y0, X1 - X0
+    L = max(h, w)
+    dtype, dev = split.u.dtype, split.u.device
+    z = torch.zeros((2, T + 1, k, L + 2 * r), dtype=dtype, device=dev)  # z[0, t] = f_t, z[1, t] = g_t
+    b = boxes[0]
+    z[0, 0, :, r + b[0] - Y0:r + b[1] - Y0] = split.f0[b[0]:b[1]]
+    z[1, 0, :, r + b[2] - X0:r + b[3] - X0] = split.g0[b[2]:b[3]]
+    taps = torch.stack([split.u, split.v], dim=1)[..., None]  # (P, 2, k, n, 1)
+    phase = [[(a, taps[p, :, :, a]) for a in range(n) if bool((taps[p, :, :, a] != 0).any())]
+             for p in range(P)]  # non-zero taps (2, k, 1) per phase; a zero tap adds exact zeros
+    active = 0 if split.act_on_rows.all() else 1
+    if split.act_on_rows.any() and active == 1:
+        raise ValueError("run_separable: all kernels must put the activation on one factor")
+    act = _INPLACE[plan.act_name] if plan.act_name != "none" else None
+    # views made once, so that the loop below makes no indexing calls: padded state (2, k, L+2r),
+    # its interior (2, k, L), the active factor (k, L) and the shorter factor's tail
+    padded = list(z.unbind(1))
+    inner = [q[:, :, r:r + L] for q in padded]
+    acts = [q[active] for q in inner]
+    tails = [q[0, :, h:] if h < w else q[1, :, w:] for q in inner] if h != w else None
+    npix = float(H * W)
+    for t in range(T):
+        next(ticks, None)
+        src, cur, out = padded[t], inner[t], inner[t + 1]
+        for j, (a, tap) in enumerate(phase[t % P]):
+            if j == 0:
+                torch.mul(src[:, :, a:a + L], tap, out=out)
+            else:
+                out.addcmul_(src[:, :, a:a + L], tap)
+        if tails is not None:  # beyond the shorter factor's window: the image border, zero padding
+            tails[t + 1].zero_()
+        if act is not None:
+            act(acts[t + 1])
+        if plan.rescale:
+            s1 = cur.sum(-1).prod(0)
+            s2 = torch.linalg.vecdot(cur, cur).prod(0)
+            var = torch.addcmul(s2 * npix, s1, s1, value=-1).clamp_min_(0)  # N^2 var
+            std = var.sqrt_().div_(npix)
+            acts[t + 1].div_(std.masked_fill_(std == 0, 1).unsqueeze(-1))
+    f, g = z[0, :, :, r:r + h], z[1, :, :, r:r + w]  # (T+1, k, h), (T+1, k, w)
+    ay = weights_of(f, plan.weights).double() @ coords.y64[Y0:Y1]  # (T+1, k, 3): sum_y w_y y^j
+    ax = weights_of(g, plan.weights).double() @ coords.x64[X0:X1]  # (T+1, k, 3): sum_x w_x x^i
+    sums = ax[..., :, None] * ay[..., None, :]
+    rr = coords.row - Y0
+    wrow = weights_of(f[:, :, rr, None], plan.weights).double() if 0 <= rr < h else 0.0
+    row = ax[..., :2] * wrow
+    frames = {t: _window(f[t], g[t], boxes[t], boxes[T]) for t in plan.frames}
+    return ChunkRun(sums, row, _Outer(f[T], g[T]), frames)
+
+
+class _Outer:
+    """A state ``f ⊗ g`` (k, h, w) kept as its factors until asked for (``.cpu().numpy()``)."""
+
+    def __init__(self, f: torch.Tensor, g: torch.Tensor) -> None:
+        self.f, self.g = f, g
+
+    def cpu(self) -> torch.Tensor:
+        return (self.f[:, :, None] * self.g[:, None, :]).cpu()
+
+
+def _window(f: torch.Tensor, g: torch.Tensor, b: Box, full: Box) -> torch.Tensor:
+    """The state ``f ⊗ g`` (k, h, w) on window ``b`` from factors on window ``full``."""
+    fy = f[:, b[0] - full[0]:b[1] - full[0]]
+    gx = g[:, b[2] - full[2]:b[3] - full[2]]
+    return fy[:, :, None] * gx[:, None, :]
+
+
+# --------------------------------------------------------------------------------------------
+# step 4: observables
+# --------------------------------------------------------------------------------------------
+
+def observables_from_sums(sums: np.ndarray, row: np.ndarray
+                          ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    r"""Mass, centre, covariance (:func:`infomech.observables.moments_from_sums`) and central-row
+    centre :math:`\sum_x w x / \sum_x w` (NaN where the row is empty) from the recorded sums."""
+    m, c, cov = moments_from_sums(sums)
+    rm = row[..., 0]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        rc = np.where(rm == 0, np.nan, row[..., 1] / np.where(rm == 0, 1.0, rm))
     return m, c, cov, rc
+
+
+# --------------------------------------------------------------------------------------------
+
+def _chunk_size(batch_size: int | None, K: int, box: Box, r: int, dtype: torch.dtype,
+                device: torch.device) -> int:
+    if batch_size is not None:
+        if isinstance(batch_size, bool) or int(batch_size) != batch_size or int(batch_size) < 1:
+            raise ValueError(f"batch_size must be >= 1; got {batch_size}")
+        return int(batch_size)
+    if device.type != "cpu":
+        return K
+    per = torch.finfo(dtype).bits // 8 * (box[1] - box[0] + 2 * r) * (box[3] - box[2] + 2 * r)
+    return max(1, min(K, CPU_CHUNK_BYTES // per))
 
 
 def propagate(
@@ -250,6 +764,8 @@ def propagate(
     device: str | torch.device | None = None,
     light_cone: bool = True,
     batch_size: int | None = None,
+    separable: bool = True,
+    threads: int | None = 1,
 ) -> Trajectory:
     r"""Run :math:`x \leftarrow \mathrm{act}(k \star x)` for ``steps`` steps, many kernels at once.
 
@@ -267,139 +783,86 @@ def propagate(
     weights : {"abs", "signed", "relu"}
         Weights of the observables (see :mod:`infomech.observables`).
     frames : sequence of int
-        Steps whose full-size state to keep (nothing else is stored).
+        Steps whose full-size ``(K, H, W)`` state to keep (nothing else full-size is stored).
     dtype, device : torch dtype and device (float64 on the CPU by default; CUDA works).
     light_cone : bool
         Compute only inside the light cone of the initial support (exact; see module notes).
     batch_size : int, optional
-        Kernels per chunk. Default: on the CPU, as many as keep one padded window tensor within
-        :data:`CPU_CHUNK_BYTES` (cache-sized chunks run several times faster than one huge batch on
-        full images); on other devices all at once. Results do not depend on it (bit-identical).
+        Kernels per chunk of the 2-D path. Default: on the CPU, as many as keep one padded window
+        tensor within :data:`CPU_CHUNK_BYTES`; on other devices all at once. Results do not
+        depend on it (bit-identical).
+    separable : bool
+        Use the exact separable path for the kernels that allow it (module notes); ``False`` runs
+        every kernel in 2-D. Results agree to round-off.
+    threads : int or None
+        torch threads during the run on the CPU (restored after); ``None`` keeps the caller's
+        setting. Default 1 (see the module notes).
 
     Returns
     -------
     Trajectory
     """
-    if isinstance(steps, bool) or int(steps) != steps:
-        raise TypeError(f"steps must be an integer; got {steps!r}")
-    steps = int(steps)
-    if steps < 0:
-        raise ValueError(f"steps must be >= 0; got {steps}")
-    if dtype not in (torch.float32, torch.float64):
-        raise TypeError(f"dtype must be torch.float32 or torch.float64; got {dtype}")
-    dev = torch.device(device) if device is not None else (
-        x.device if is_torch(x) else torch.device("cpu"))
-    act = activation_fn(activation)
-    if weights not in ("abs", "signed", "relu"):
-        raise ValueError(f"unknown weights {weights!r}; expected 'abs', 'signed' or 'relu'")
-    sched = _schedule(kernels, dtype, dev)
-    P, K, n, _ = sched.shape
-    img = _as_tensor(x, dtype, dev)
-    if img.ndim == 2:
-        img = img[None]
-    if img.ndim != 3 or img.shape[-1] == 0 or img.shape[-2] == 0:
-        raise ValueError(f"x must have shape (H, W) or (K, H, W); got {tuple(img.shape)}")
-    if img.shape[0] not in (1, K):
-        raise ValueError(f"x has {img.shape[0]} images but there are {K} kernels")
-    if not _all_finite(img):
-        raise ValueError("x contains NaN or Inf")
-    if bool((weights_of(img, weights).sum(dim=(-2, -1)) == 0).any()):
-        raise ValueError("x has zero mass: its centre of mass is undefined")
-    frames = sorted({int(f) for f in frames})
-    if any(f < 0 or f > steps for f in frames):
-        raise ValueError(f"frames must lie in [0, {steps}]; got {frames}")
-    H, W = img.shape[-2:]
-    r = n // 2
-
-    # light cone: box(t) = initial support grown by r*t, clipped to the image (rows y0:y1, cols x0:x1)
-    zero_ok = bool(act(torch.zeros(1, dtype=dtype, device=dev)).abs().max() == 0)
-    cone = light_cone and zero_ok
-    if cone:
-        nz = (img != 0).any(dim=0)
-        rows = torch.nonzero(nz.any(dim=1)).flatten()
-        cols = torch.nonzero(nz.any(dim=0)).flatten()
-        sy0, sy1, sx0, sx1 = int(rows[0]), int(rows[-1]) + 1, int(cols[0]), int(cols[-1]) + 1
-
-    def box(t: int) -> Box:
-        if not cone:
-            return 0, H, 0, W
-        m = r * t
-        return max(0, sy0 - m), min(H, sy1 + m), max(0, sx0 - m), min(W, sx1 + m)
-
-    y0, y1, x0, x1 = box(steps)
-    xs_all, ys_all = coordinates(H, W, dtype=dtype, device=dev)
-    row = H // 2
-    npix = H * W
-    inplace = _INPLACE.get(activation) if isinstance(activation, str) else None
-
-    if batch_size is None:
-        chunk = K if dev.type != "cpu" else max(1, min(K, CPU_CHUNK_BYTES // (
-            torch.finfo(dtype).bits // 8 * (y1 - y0 + 2 * r) * (x1 - x0 + 2 * r))))
-    else:
-        chunk = int(batch_size)
-    if chunk < 1:
-        raise ValueError(f"batch_size must be >= 1; got {batch_size}")
-    np_dtype = np.float64 if dtype == torch.float64 else np.float32
-    final = np.zeros((K, H, W), dtype=np_dtype)  # calloc: untouched pages cost no memory
-    kept = {f: np.zeros((K, H, W), dtype=np_dtype) for f in frames}
-
-    def observe(state: torch.Tensor, b: Box):
-        by0, by1, bx0, bx1 = b
-        return _observe(state, xs_all[bx0:bx1], ys_all[by0:by1], row - by0, weights)
-
-    def store(dest: np.ndarray, start: int, state: torch.Tensor, b: Box) -> None:
-        by0, by1, bx0, bx1 = b
-        dest[start:start + state.shape[0], by0:by1, bx0:bx1] = state.cpu().numpy()
-
-    out_m, out_c, out_s, out_r = [], [], [], []
-    n_chunks = -(-K // chunk)
+    plan = validate(x, kernels, steps, activation=activation, rescale=rescale, weights=weights,
+                    frames=frames, dtype=dtype, device=device)
+    boxes = light_cone_windows(plan, light_cone)
+    P, K = plan.sched.shape[:2]
+    H, W = plan.shape
+    dev = plan.img.device
+    coords = _Coords(H, W, dtype, dev)
+    split = separable_split(plan) if separable else None
+    sep_idx = split.index.tolist() if split is not None else []
+    dense_idx = sorted(set(range(K)) - set(sep_idx))
+    chunk = _chunk_size(batch_size, K, boxes[-1], plan.radius, dtype, dev)
+    chunks = [dense_idx[i:i + chunk] for i in range(0, len(dense_idx), chunk)]
+    runs: list[tuple[list[int], ChunkRun]] = []
     # a bar only when interactive and slow (tqdm's delay); silent in the book and the tests
-    ticks = progress(range(n_chunks * steps), desc=f"propagate {K} kernels", unit="step", delay=1.0)
-    for start in range(0, K, chunk):
-        stop = min(K, start + chunk)
-        ks = sched[:, start:stop]  # (P, k, n, n)
-        b = box(0)
-        cur = img[:, b[0]:b[1], b[2]:b[3]]
-        cur = cur.expand(stop - start, -1, -1) if cur.shape[0] == 1 else cur[start:stop]
-        obs = [observe(cur, b)]
-        if 0 in kept:
-            store(kept[0], start, cur, b)
-        for t in range(steps):
-            next(ticks, None)
-            nb = box(t + 1)
-            # zero padding: r around the new box plus the growth of the box on each side
-            pad = (b[2] - nb[2] + r, nb[3] - b[3] + r, b[0] - nb[0] + r, nb[1] - b[1] + r)
-            xp = F.pad(cur, pad)
-            if rescale:
-                s1 = cur.sum(dim=(-2, -1), keepdim=True)
-                s2 = (cur * cur).sum(dim=(-2, -1), keepdim=True)
-                std = torch.sqrt((s2 / npix - (s1 / npix) ** 2).clamp_min(0))
-                xp.div_(torch.where(std > 0, std, torch.ones_like(std)))
-            res = _correlate(xp, ks[t % P], nb[1] - nb[0], nb[3] - nb[2])
-            del xp
-            cur = inplace(res) if inplace is not None else act(res)
-            b = nb
-            obs.append(observe(cur, b))
-            if t + 1 in kept:
-                store(kept[t + 1], start, cur, b)
-        ms, cs, ss, rs = zip(*obs, strict=True)
-        out_m.append(torch.stack(ms))
-        out_c.append(torch.stack(cs))
-        out_s.append(torch.stack(ss))
-        out_r.append(torch.stack(rs))
-        store(final, start, cur, b)
-        del cur
+    groups = split.groups() if split is not None else []
+    ticks = progress(range((len(chunks) + len(groups)) * plan.steps),
+                     desc=f"propagate {K} kernels", unit="step", delay=1.0)
+    with torch_threads(threads if dev.type == "cpu" else None):
+        for group in groups:
+            runs.append((group.index.tolist(), run_separable(plan, boxes, group, coords, ticks)))
+        for idx in chunks:
+            sel = torch.as_tensor(idx, device=dev)
+            img = plan.img if plan.img.shape[0] == 1 else plan.img[sel]
+            runs.append((idx, run_dense(plan, boxes, plan.sched[:, sel], img, coords, ticks)))
+    return _assemble(plan, boxes, runs, sep_idx)
 
-    def cat(parts: list[torch.Tensor], dim: int = 1) -> np.ndarray:
-        return torch.cat(parts, dim=dim).cpu().numpy()
 
-    mass = cat(out_m)
+def _assemble(plan: Plan, boxes: list[Box], runs: list[tuple[list[int], ChunkRun]],
+              sep_idx: list[int]) -> Trajectory:
+    """Gather the chunks' records into a :class:`Trajectory` (kernel order restored)."""
+    P, K = plan.sched.shape[:2]
+    T = plan.steps
+    H, W = plan.shape
+    y0, y1, x0, x1 = boxes[-1]
+    np_dtype = np.float64 if plan.img.dtype == torch.float64 else np.float32
+    sums = np.empty((T + 1, K, 3, 3))
+    row = np.empty((T + 1, K, 2))
+    kept = {t: np.zeros((K, H, W), dtype=np_dtype) for t in plan.frames}
+    parts = []
+    for idx, run in runs:
+        sel = slice(idx[0], idx[-1] + 1) if idx == list(range(idx[0], idx[-1] + 1)) else np.asarray(idx)
+        sums[:, sel] = run.sums.cpu().numpy()
+        row[:, sel] = run.row.cpu().numpy()
+        parts.append((sel, run.final))
+        for t, fr in run.frames.items():
+            b = boxes[t]
+            kept[t][sel, b[0]:b[1], b[2]:b[3]] = fr.cpu().numpy()
+    mass, centre, cov, rc = observables_from_sums(sums, row)
     vanished = int((mass[-1] == 0).sum())
     if vanished:
         warnings.warn(f"the mass vanished for {vanished} of {K} kernels (the activation erased all "
-                      "content); their centres are NaN from then on", RuntimeWarning, stacklevel=2)
-    return Trajectory(
-        mass=mass, centre=cat(out_c), covariance=cat(out_s), row_centre=cat(out_r),
-        final=final, frames=kept,
-        window=(y0, y1, x0, x1), period=P,
-    )
+                      "content); their centres are NaN from then on", RuntimeWarning, stacklevel=3)
+    separable = np.zeros(K, dtype=bool)
+    separable[sep_idx] = True
+
+    def final() -> np.ndarray:
+        out = np.empty((K, y1 - y0, x1 - x0), dtype=np_dtype)
+        for sel, part in parts:
+            out[sel] = part.cpu().numpy()
+        return out
+
+    return Trajectory(mass=mass, centre=centre, covariance=cov, row_centre=rc, frames=kept,
+                      window=boxes[-1], period=P, shape=(H, W), separable=separable,
+                      final_source=final)
