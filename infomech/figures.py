@@ -13,10 +13,10 @@ from collections.abc import Sequence
 
 import numpy as np
 
-#: Widest figure (inches) that the text column shows without shrinking fonts below 8 pt.
-MAX_WIDTH_IN = 10.0
+#: Widest figure (inches) that the text column shows without shrinking 10 pt tick labels below 8 pt.
+MAX_WIDTH_IN = 8.5
 #: Width of the book's text column in CSS pixels at a 1280 px window (measured in the browser).
-COLUMN_PX = 760
+COLUMN_PX = 680
 #: Symbols of the DCT bases as the prose writes them (mathtext).
 SYMBOLS = {"dc": r"$\Sigma$", "gx": r"$\nabla_x$", "gy": r"$\nabla_y$"}
 

@@ -1,12 +1,18 @@
-"""Browser test and offline link check of the built book (``_build/html``).
+"""Browser test and offline link check of the built book (``_build/html``): what a reader sees.
 
 * every page is served on 127.0.0.1 and loaded in headless Chromium (Debian's ``/usr/bin/chromium``
-  driven by Playwright); every request that would leave localhost is recorded, blocked and fails
-  the test; every ``<img>`` must have loaded (``naturalWidth > 0``); no console errors; pages with
-  maths must have been typeset by the bundled MathJax; each chapter is screenshotted into
-  ``_build/screenshots/``;
-* every local ``href``/``src`` of every page points to a file that exists, and every ``#anchor``
-  into an HTML page exists in it.
+  driven by Playwright) at 1280 px and 390 px, light and dark; every request that would leave
+  localhost is blocked and fails the test; no console errors; maths typeset by the bundled MathJax;
+* the reader audit (:data:`AUDIT`, run on every page): every numbered figure holds an image that
+  loaded with non-blank pixels, its smallest text is >= 8 pt at the displayed size (from the
+  figure's provenance), no Python repr (``<Figure size``, ``<matplotlib``, ``<torch.``, ``at 0x``),
+  no stray single-value output box (an ``execute_result`` repr), no block wider than the text
+  column at 1280 px (code input cells may scroll), no horizontal page scroll at 390 px, figures
+  not dimmed in dark mode; each chapter shows as many figures as the Figures page lists for it;
+* a negative control: a chapter page with a text-only figure, a stray output box and an
+  overflowing block must fail the same audit;
+* every local ``href``/``src`` points to a file that exists and every ``#anchor`` exists;
+* screenshots of every page at both widths in both themes go to ``_build/screenshots/``.
 
 Run by ``make test`` (``INFOMECH_SITE_TESTS=1 pytest tests/browser``).
 """
@@ -130,8 +136,10 @@ def browser():
         browser.close()
 
 
-_WAIT_FOR_RENDER = """
-async () => {
+
+#: The reader audit, run in the page; returns lists of problems by kind.
+AUDIT = r"""
+async ({checkOverflow}) => {
   for (const img of document.images) { img.loading = 'eager'; }
   await Promise.all(Array.from(document.images).map(img => img.complete ? null :
       new Promise(r => { img.addEventListener('load', r); img.addEventListener('error', r); })));
@@ -141,59 +149,195 @@ async () => {
       await new Promise(r => setTimeout(r, 50));
     if (window.MathJax && MathJax.startup && MathJax.startup.promise) await MathJax.startup.promise;
   }
-  return {
-    hasMath,
-    mathjax: typeof window.MathJax === 'object' && !!window.MathJax.version,
-    typeset: document.querySelectorAll('mjx-container').length,
-    mathErrors: document.querySelectorAll('mjx-merror').length,
-    badImages: Array.from(document.images)
-        .filter(img => !(img.complete && img.naturalWidth > 0)).map(img => img.src),
-    images: document.images.length,
+  const out = {hasMath, mathjax: typeof window.MathJax === 'object' && !!window.MathJax.version,
+               typeset: document.querySelectorAll('mjx-container').length,
+               mathErrors: document.querySelectorAll('mjx-merror').length,
+               badImages: [], figures: [], figureProblems: [], fonts: [], repr: [], stray: [],
+               overflow: [], dimmed: [], pageScroll: 0};
+  out.badImages = Array.from(document.images)
+      .filter(img => !(img.complete && img.naturalWidth > 0)).map(img => img.src);
+  const blank = (img) => {
+    const w = Math.min(img.naturalWidth, 160), h = Math.max(1, Math.round(img.naturalHeight * w / img.naturalWidth));
+    const c = document.createElement('canvas'); c.width = w; c.height = h;
+    const g = c.getContext('2d'); g.drawImage(img, 0, 0, w, h);
+    const d = g.getImageData(0, 0, w, h).data; let lo = 255, hi = 0;
+    for (let i = 0; i < d.length; i += 4) { const v = (d[i] + d[i+1] + d[i+2]) / 3; lo = Math.min(lo, v); hi = Math.max(hi, v); }
+    return hi - lo < 16;
   };
+  const article = document.querySelector('main article, .bd-article') || document.body;
+  for (const fig of article.querySelectorAll('figure')) {
+    const num = fig.querySelector('.caption-number');
+    if (!num) continue;
+    const label = num.textContent.trim() + ' ' + (fig.id || '');
+    out.figures.push(fig.id || label);
+    const img = fig.querySelector('img');
+    if (!img) { out.figureProblems.push(label + ': no image'); continue; }
+    if (!(img.complete && img.naturalWidth > 0)) { out.figureProblems.push(label + ': image did not load'); continue; }
+    if (blank(img)) out.figureProblems.push(label + ': blank image');
+    if (getComputedStyle(img).filter !== 'none') out.dimmed.push(label + ': filter ' + getComputedStyle(img).filter);
+    if (fig.id) {
+      try {
+        const base = document.querySelector('link[rel=stylesheet][href*="_static/"]').href.split('_static/')[0];
+        const prov = await (await fetch(base + '_static/figures/' + fig.id + '.json')).json();
+        const shown = prov.min_font_pt_raw * img.clientWidth / (prov.width_in * 96);
+        if (window.innerWidth >= 1000 && shown < 7.95)
+          out.fonts.push(`${label}: smallest text ${shown.toFixed(1)} pt at ${img.clientWidth} px`);
+      } catch (e) { out.fonts.push(label + ': no provenance JSON (' + e + ')'); }
+    }
+  }
+  const text = article.innerText;
+  for (const pat of [/<Figure size/, /<matplotlib/, /<torch\./, /\bat 0x[0-9a-f]{6,}/]) {
+    const m = text.match(pat); if (m) out.repr.push(m[0]);
+  }
+  for (const o of article.querySelectorAll('.cell_output .output.text_plain, .cell_output .output.text_html.execute_result')) {
+    out.stray.push(o.innerText.trim().slice(0, 80));
+  }
+  if (checkOverflow) {
+    const right = article.getBoundingClientRect().right;
+    const blocks = article.querySelectorAll('.cell_output > *, figure, table, mjx-container[display="true"], div.highlight, pre, .infomech-table');
+    for (const el of blocks) {
+      if (el.closest('.cell_input')) continue;            // code input cells scroll on purpose
+      const code = el.closest('div[class*="highlight-"]');
+      if (code && !code.classList.contains('output')) continue;  // so do code blocks in the prose
+      if (el.offsetParent === null) continue;               // hidden (collapsed) content
+      const box = el.getBoundingClientRect();
+      const scrolls = el.scrollWidth > el.clientWidth + 1 && getComputedStyle(el).overflowX !== 'visible';
+      if (box.right > right + 1 || scrolls)
+        out.overflow.push(`${el.tagName.toLowerCase()}.${el.className}`.slice(0, 60) + ` (${Math.round(el.scrollWidth)} > ${Math.round(el.clientWidth)} px)`);
+    }
+  }
+  out.pageScroll = document.documentElement.scrollWidth - window.innerWidth;
+  out.theme = document.documentElement.dataset.theme || '';
+  return out;
 }
 """
 
+VIEWS = [(1280, "light"), (1280, "dark"), (390, "light"), (390, "dark")]
 
-@pytest.mark.parametrize("page", PAGES)
-def test_page_in_browser(browser, server, page: str) -> None:
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
-    outside: list[str] = []
-    failed: list[str] = []
-    errors: list[str] = []
+
+def _figure_counts() -> dict[str, int]:
+    """Figures listed per chapter on the Figures page: {'book/<chapter>.html': n}."""
+    page = SITE / "book" / "figures.html"
+    if not page.is_file():
+        return {}
+    text = page.read_text(encoding="utf-8")
+    counts: dict[str, int] = {}
+    for chunk in text.split('<section class="infomech-figure-chapter" id="chapter-')[1:]:
+        slug = chunk.split('"', 1)[0]
+        counts[f"book/{slug}.html"] = chunk.count('<section class="infomech-figure" ')
+    return counts
+
+
+def _open(browser, server: str, page: str, width: int, theme: str, *, html: str | None = None):
+    context = browser.new_context(viewport={"width": width, "height": 900}, color_scheme=theme)
+    problems: dict[str, list[str]] = {"outside": [], "failed": [], "errors": []}
 
     def route(route) -> None:
         host = urlsplit(route.request.url).hostname
-        if route.request.url.startswith(("data:", "blob:")) or host in LOCAL_HOSTS:
+        if html is not None and route.request.url.endswith(page):
+            route.fulfill(body=html, content_type="text/html; charset=utf-8")
+        elif route.request.url.startswith(("data:", "blob:")) or host in LOCAL_HOSTS:
             route.continue_()
         else:
-            outside.append(route.request.url)
+            problems["outside"].append(route.request.url)
             route.abort()
 
     context.route("**/*", route)
     tab = context.new_page()
-    tab.on("console", lambda msg: errors.append(f"console: {msg.text}") if msg.type == "error"
-           else None)
-    tab.on("pageerror", lambda exc: errors.append(f"page error: {exc}"))
-    tab.on("requestfailed", lambda req: failed.append(f"{req.url} ({req.failure})")
+    tab.on("console", lambda msg: problems["errors"].append(f"console: {msg.text}")
+           if msg.type == "error" else None)
+    tab.on("pageerror", lambda exc: problems["errors"].append(f"page error: {exc}"))
+    tab.on("requestfailed", lambda req: problems["failed"].append(f"{req.url} ({req.failure})")
            if urlsplit(req.url).hostname in LOCAL_HOSTS else None)
-    tab.on("response", lambda resp: failed.append(f"{resp.url} (HTTP {resp.status})")
+    tab.on("response", lambda resp: problems["failed"].append(f"{resp.url} (HTTP {resp.status})")
            if resp.status >= 400 else None)
-    try:
-        response = tab.goto(f"{server}/{page}", wait_until="load", timeout=60_000)
-        assert response is not None and response.ok, f"{page}: HTTP {response and response.status}"
-        tab.wait_for_load_state("networkidle", timeout=30_000)
-        state = tab.evaluate(_WAIT_FOR_RENDER)
-        if page in CHAPTER_PAGES:
+    response = tab.goto(f"{server}/{page}", wait_until="load", timeout=60_000)
+    assert response is not None and response.ok, f"{page}: HTTP {response and response.status}"
+    return context, tab, problems
+
+
+def _reader_problems(state: dict, width: int, theme: str) -> list[str]:
+    out = []
+    for kind in ("figureProblems", "fonts", "repr", "stray", "overflow", "dimmed"):
+        out += [f"{kind}: {p}" for p in state[kind]]
+    if width <= 400 and state["pageScroll"] > 1:
+        out.append(f"pageScroll: the page scrolls sideways by {state['pageScroll']} px at {width} px")
+    if theme == "dark" and state["theme"] != "dark":
+        out.append(f"theme: dark mode requested, page shows {state['theme']!r}")
+    return out
+
+
+def _is_redirect(page: str) -> bool:
+    head = (SITE / page).read_text(encoding="utf-8", errors="replace")[:2000].lower()
+    return 'http-equiv="refresh"' in head
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_page_in_browser(browser, server, page: str) -> None:
+    if _is_redirect(page):
+        pytest.skip(f"{page} only redirects")
+    counts = _figure_counts()
+    failures = []
+    for width, theme in VIEWS:
+        context, tab, problems = _open(browser, server, page, width, theme)
+        try:
+            state = tab.evaluate(AUDIT, {"checkOverflow": width >= 1000})
             SHOTS.mkdir(parents=True, exist_ok=True)
-            shot = SHOTS / (page.removeprefix("book/").removesuffix(".html") + ".png")
+            shot = SHOTS / f"{page.removesuffix('.html').replace('/', '-')}-{width}-{theme}.png"
             tab.screenshot(path=str(shot), full_page=True)
+        finally:
+            context.close()
+        where = f"{page} @ {width}px {theme}"
+        failures += [f"{where}: requests left localhost: {u}" for u in problems["outside"]]
+        failures += [f"{where}: failed request {u}" for u in problems["failed"]]
+        failures += [f"{where}: {e}" for e in problems["errors"]]
+        failures += [f"{where}: image not loaded {u}" for u in state["badImages"]]
+        if state["hasMath"] and not (state["mathjax"] and state["typeset"] > 0):
+            failures.append(f"{where}: maths present but not typeset by the bundled MathJax")
+        if state["mathErrors"]:
+            failures.append(f"{where}: MathJax reported {state['mathErrors']} errors")
+        failures += [f"{where}: {p}" for p in _reader_problems(state, width, theme)]
+        if page in counts and width == 1280 and theme == "light" and len(state["figures"]) != counts[page]:
+            failures.append(f"{where}: {len(state['figures'])} numbered figures, the Figures page "
+                            f"lists {counts[page]}")
+    assert not failures, "\n".join(failures)
+
+
+def test_every_chapter_has_figures_listed() -> None:
+    counts = _figure_counts()
+    chapters = [p for p in CHAPTER_PAGES if p.removeprefix("book/").removesuffix(".html")
+                not in ("intro", "figures", "how-to-cite", "bibliography", "lab", "api", "genindex")]
+    missing = [p for p in chapters if p in _chapter_notebook_pages() and counts.get(p, 0) == 0]
+    assert not missing, f"chapters without any figure on the Figures page: {missing}"
+
+
+def _chapter_notebook_pages() -> set[str]:
+    return {f"book/{p.stem}.html" for p in (ROOT / "book").glob("*.ipynb")}
+
+
+def test_audit_negative_control(browser, server) -> None:
+    """A chapter page with a text-only figure, a stray output box and a too-wide block must fail."""
+    chapter = next((p for p in sorted(_chapter_notebook_pages()) if (SITE / p).is_file()), None)
+    assert chapter, "no chapter page to mutate"
+    html = (SITE / chapter).read_text(encoding="utf-8")
+    start = html.index("<figure")
+    img_start = html.index("<img", start)
+    img_end = html.index(">", img_start) + 1
+    broken = (html[:img_start] + "<pre>&lt;Figure size 1000x420 with 2 Axes&gt;</pre>" + html[img_end:])
+    first_output = broken.index('<div class="cell_output')
+    broken = (broken[:first_output]
+              + '<div class="cell_output docutils container"><div class="output text_plain highlight-myst-ansi notranslate">'
+              '<div class="highlight"><pre><span></span>0.0</pre></div></div></div>'
+              + '<div class="cell_output docutils container"><div class="output stream highlight-myst-ansi notranslate">'
+              f'<div class="highlight"><pre style="white-space:pre">{"x" * 400}</pre></div></div></div>'
+              + broken[first_output:])
+    fake = chapter.replace(".html", "-negative-control.html")
+    context, tab, _ = _open(browser, server, fake, 1280, "light", html=broken)
+    try:
+        state = tab.evaluate(AUDIT, {"checkOverflow": True})
     finally:
         context.close()
-    assert not outside, f"{page}: requests left localhost: {outside}"
-    assert not failed, f"{page}: failed requests: {failed}"
-    assert not errors, f"{page}: " + "; ".join(errors)
-    assert not state["badImages"], f"{page}: images not loaded: {state['badImages']}"
-    if state["hasMath"]:
-        assert state["mathjax"], f"{page}: MathJax did not load"
-        assert state["typeset"] > 0, f"{page}: maths present but not typeset by MathJax"
-        assert state["mathErrors"] == 0, f"{page}: MathJax reported {state['mathErrors']} errors"
+    assert any("no image" in p for p in state["figureProblems"]), state["figureProblems"]
+    assert any("Figure size" in p for p in state["repr"]), state["repr"]
+    assert "0.0" in state["stray"], state["stray"]
+    assert state["overflow"], "a 400-character unwrapped line did not count as overflow"
