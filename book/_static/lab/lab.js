@@ -934,6 +934,19 @@
         cv.v_over_c_sq.forEach((v, i) => { if (v !== null) pts.push(`${X(xs[i]).toFixed(2)},${Y(v).toFixed(2)}`); });
         g.append(svg("polyline", { points: pts.join(" "), class: `iml-curve iml-curve-t${cv.t}` }));
       }
+      // legend (top left, inside the frame)
+      const legend = [["iml-curve iml-curve-t10", "t = 10"], ["iml-curve iml-curve-t50", "t = 50"],
+        ["iml-identity", "y = x"]].filter((_, i) => i === 2 || curves.some(cv => cv.t === [10, 50][i]));
+      legend.forEach(([cls, text], i) => {
+        const y = T + 12 + 13 * i;
+        g.append(svg("line", { x1: L + 8, x2: L + 28, y1: y, y2: y, class: cls }));
+        const tx = svg("text", { x: L + 33, y: y + 3.5, class: "iml-tick" });
+        tx.textContent = text; g.append(tx);
+      });
+      const ly = T + 12 + 13 * legend.length;
+      g.append(svg("circle", { cx: L + 18, cy: ly, r: 4, class: "iml-point iml-legend" }));
+      const lt = svg("text", { x: L + 33, y: ly + 3.5, class: "iml-tick" });
+      lt.textContent = "this run"; g.append(lt);
       const b2 = this.b2[kind];
       if (Number.isFinite(m.vc2)) {
         const dot = svg("circle", { cx: X(b2), cy: Y(Math.min(m.vc2, ymax)), r: 5, class: "iml-point" });
