@@ -1,50 +1,131 @@
-"""infomech.publish: ledger, figures with provenance, progress bars."""
+"""infomech.publish: glued values with ledger records, figures embedded with provenance, tables."""
 
+import base64
 import json
 
 import matplotlib
 
-matplotlib.use("Agg")
+matplotlib.use("Agg")  # a test process has no inline backend; save_figure must not need one
 import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
 from infomech import publish as pub  # noqa: E402
 
 
 @pytest.fixture()
-def book_dir(tmp_path, monkeypatch):
-    monkeypatch.setenv("INFOMECH_BOOK_DIR", str(tmp_path))
+def outputs(monkeypatch):
+    """The display outputs publish/save_figure emit, as a notebook would record them."""
+    shown: list[tuple[dict, dict]] = []
     monkeypatch.setattr(pub, "_LEDGERS", {})
-    return tmp_path
+    monkeypatch.setattr(pub, "_display", lambda data, metadata: shown.append((data, metadata)))
+    return shown
 
 
-def test_publish_rounds_and_records(book_dir):
-    assert pub.publish("demo-x", 0.123456, chapter="demo", digits=3) == 0.123
-    assert pub.publish("demo-verdict", "holds", chapter="demo") == "holds"
-    data = json.loads((book_dir / "_ledger" / "demo.json").read_text())
-    assert data == {"chapter": "demo", "values": {"demo-x": 0.123, "demo-verdict": "holds"}}
+def test_publish_returns_nothing_and_records_in_the_output(outputs):
+    assert pub.publish("demo-x", 0.123456, chapter="demo", digits=3, rule="<= 0.2",
+                       params={"steps": np.int64(10)}) is None
+    data, meta = outputs[-1]
+    assert data == {pub.GLUE_PREFIX + "text/plain": "0.123"}
+    assert meta["scrapbook"] == {"name": "demo-x", "mime_prefix": pub.GLUE_PREFIX}
+    rec = meta["infomech"]["claim"]
+    assert rec["value"] == 0.123 and rec["rule"] == "<= 0.2" and rec["params"] == {"steps": 10}
+    assert rec["chapter"] == "demo" and rec["code"] == "book/demo.ipynb"
+    json.dumps(meta)  # the record must survive the notebook's JSON
 
 
-def test_save_figure_writes_png_svg_and_provenance(book_dir):
-    fig, ax = plt.subplots()
+def test_strings_are_glued_as_text_and_markdown(outputs):
+    pub.publish("demo-verdict", r"holds for $\beta^2 \le 1$", chapter="demo")
+    data, _ = outputs[-1]
+    assert data[pub.GLUE_PREFIX + "text/plain"] == r"holds for $\beta^2 \le 1$"  # no quotes
+    assert data[pub.GLUE_PREFIX + "text/markdown"] == r"holds for $\beta^2 \le 1$"
+
+
+def test_published_floats_are_stable_to_round_off(outputs):
+    def value(name, v, **kw):
+        pub.publish(name, v, chapter="t", **kw)
+        return pub._LEDGERS["t"][name]["value"]
+
+    assert value("t-noise-a", 1.6653345369377348e-16) == 0.0
+    assert value("t-noise-b", 2.220446049250313e-16) == 0.0
+    assert str(value("t-negzero", -0.0)) == "0.0"
+    assert value("t-list", [0.1 + 0.2, -1e-17]) == [0.3, 0.0]
+    assert value("t-digits", 0.123456, digits=3) == 0.123
+    assert value("t-int", 7) == 7
+
+
+@pytest.mark.parametrize("bad", [float("nan"), float("inf"), [1.0, float("nan")], object()])
+def test_a_bad_value_raises_and_leaves_the_ledger_alone(outputs, bad):
+    pub.publish("t-good", 1.0, chapter="t")
+    with pytest.raises((ValueError, TypeError)):
+        pub.publish("t-bad", bad, chapter="t")
+    assert list(pub._LEDGERS["t"]) == ["t-good"]
+    pub.publish("t-after", 2.0, chapter="t")  # later publications still work
+    assert list(pub._LEDGERS["t"]) == ["t-good", "t-after"]
+
+
+@pytest.mark.parametrize("name", ["", "a b", "x/../y", None])
+def test_bad_names_are_refused(outputs, name):
+    with pytest.raises(ValueError, match="name"):
+        pub.publish(name, 1.0, chapter="t")
+
+
+def test_save_figure_embeds_a_2x_png_svg_and_provenance(outputs, tmp_path):
+    fig, ax = plt.subplots(figsize=(4, 3))
     ax.plot([0, 1], [0, 1])
-    pub.save_figure(fig, "demo-fig", chapter="demo", params={"steps": 10}, caption="c")
-    out = book_dir / "_static" / "figures"
-    assert (out / "demo-fig.png").stat().st_size > 0
-    assert b"<svg" in (out / "demo-fig.svg").read_bytes()[:2000]
-    prov = json.loads((out / "demo-fig.json").read_text())
-    assert prov["params"] == {"steps": 10} and prov["chapter"] == "demo"
-    assert prov["code"] == "book/demo.ipynb" and prov["code_url"].endswith("book/demo.ipynb")
-    for key in ("git_commit", "infomech_version", "build_date", "caption"):
-        assert key in prov
+    assert pub.save_figure(fig, "demo-fig", chapter="demo", params={"steps": 10}, caption="c",
+                           outdir=tmp_path) is None
+    data, meta = outputs[-1]
+    png = base64.b64decode(data[pub.GLUE_PREFIX + "image/png"])
+    width, _ = pub._png_size(png)
+    assert width >= 4 * pub.FIGURE_DPI * 0.8  # rendered at 200 dpi: sharp on 2x screens
+    assert meta["image/png"]["width"] == round(width * 96 / pub.FIGURE_DPI)  # shown at half size
+    assert "Figure size" not in data[pub.GLUE_PREFIX + "text/plain"]
+    prov = meta["infomech"]["figure"]
+    assert prov["params"] == {"steps": 10} and prov["chapter"] == "demo" and prov["figure"] == "demo-fig"
+    assert prov["min_font_pt_raw"] >= 8 and prov["width_in"] == 4.0
+    assert meta["infomech"]["svg"].lstrip().startswith("<?xml")
+    assert (tmp_path / "demo-fig.png").read_bytes() == png
+    assert json.loads((tmp_path / "demo-fig.json").read_text())["figure"] == "demo-fig"
     assert not plt.fignum_exists(fig.number)  # closed after saving (close=True)
 
 
-def test_save_figure_rejects_bad_names(book_dir):
+def test_save_figure_rejects_bad_names(outputs):
     fig = plt.figure()
     with pytest.raises(ValueError, match="name"):
         pub.save_figure(fig, "bad name/..", chapter="demo", params={})
     plt.close(fig)
+
+
+def test_show_table_is_html_with_a_text_twin():
+    t = pub.table([{"n": 3, "slope": 1.0234}, {"n": 5, "slope": 0.5}], formats={"slope": ".3f"})
+    html = t._repr_html_()
+    assert "<table" in html and "<th>slope</th>" in html and "<td>1.023</td>" in html
+    assert repr(t).splitlines()[0].split() == ["n", "slope"]
+    with pytest.raises(ValueError, match="columns"):
+        pub.table([[1, 2]])
+    with pytest.raises(ValueError, match="cells"):
+        pub.table([[1, 2, 3]], columns=["a", "b"])
+
+
+def test_fmt_bound_states_round_off_as_a_bound():
+    assert pub.fmt_bound(0.0) == "< 1e-12 (machine precision)"
+    assert pub.fmt_bound(4.4e-16) == "< 1e-12 (machine precision)"
+    assert pub.fmt_bound(3.21e-5) == "3.2e-5"
+    assert pub.fmt_bound(0.0183) == "0.018"
+    assert "0.0e+00" not in pub.fmt_bound(0.0)
+
+
+def test_verdict_is_published_under_five_keys(outputs):
+    from infomech.claims.base import Verdict, grade, grade_rule
+
+    word = grade(0.05, exact_tol=1e-9, approx_tol=0.2)
+    v = Verdict("demo", word, "max error", 0.05, grade_rule(1e-9, 0.2), "within 0.05")
+    pub.publish_verdict(v, chapter="demo")
+    assert pub._LEDGERS["demo"]["verdict-demo-word"]["value"] == "approximate"
+    assert pub._LEDGERS["demo"]["verdict-demo"]["value"] == "Approximate: within 0.05"
+    assert set(pub._LEDGERS["demo"]) == {f"verdict-demo{s}" for s in ("", "-word", "-value", "-rule",
+                                                                     "-decisive")}
 
 
 def test_progress_is_quiet_when_asked(monkeypatch):
@@ -53,21 +134,7 @@ def test_progress_is_quiet_when_asked(monkeypatch):
     assert list(pub.progress(range(3), desc="x")) == [0, 1, 2]
 
 
-def test_published_floats_are_stable_to_round_off(tmp_path, monkeypatch):
-    from infomech.publish import publish
-
-    monkeypatch.setenv("INFOMECH_BOOK_DIR", str(tmp_path))
-    assert publish("t-noise-a", 1.6653345369377348e-16, chapter="t") == 0.0
-    assert publish("t-noise-b", 2.220446049250313e-16, chapter="t") == 0.0
-    assert str(publish("t-negzero", -0.0, chapter="t")) == "0.0"
-    assert publish("t-list", [0.1 + 0.2, -1e-17], chapter="t") == [0.3, 0.0]
-    assert publish("t-digits", 0.123456, chapter="t", digits=3) == 0.123
-    assert publish("t-int", 7, chapter="t") == 7
-
-
 def test_rounded_is_numpy_aware_and_has_no_negative_zero():
-    import numpy as np
-
     assert pub.rounded(0.12345) == 0.123 and isinstance(pub.rounded(0.12345), float)
     assert pub.rounded(np.float32(2.0004), 2) == 2.0
     assert str(pub.rounded(-1e-9)) == "0.0"
