@@ -862,8 +862,9 @@
       const tr = p.track, cx = (W - 1) / 2 + 0.5, cy = (H - 1) / 2 + 0.5;
       ctx.save();
       ctx.lineWidth = 2;
-      ctx.strokeStyle = "#ffffff";
-      ctx.shadowColor = "#000000"; ctx.shadowBlur = 2;
+      const ink = signed ? "#111111" : "#ffffff";  // the track contrasts with the colour map
+      ctx.strokeStyle = ink;
+      ctx.shadowColor = signed ? "#ffffff" : "#000000"; ctx.shadowBlur = 2;
       ctx.beginPath();
       for (let t = 0; t <= p.t; t++) {
         if (!Number.isFinite(tr.x[t])) break;
@@ -878,7 +879,7 @@
         ctx.arc(X(tr.x[t] + cx), Y(tr.y[t] + cy), 4, 0, 2 * Math.PI);
         ctx.fill(); ctx.stroke();
       };
-      mark(0, "#ffffff");
+      mark(0, ink);
       mark(p.t, "#e4002b");
       ctx.restore();
       // colour bar and its scale
@@ -890,12 +891,14 @@
         el("span", { text: e(top) }));
       const mm = this.measures();
       const desc = `State x at t = ${p.t} (${signed ? "signed, diverging colours" : "non-negative, viridis"}, ` +
-        `scale ${signed ? e(-top) + " to " : "0 to "}${e(top)}); white line: centre-of-mass track; ` +
+        `scale ${signed ? e(-top) + " to " : "0 to "}${e(top)}); ${signed ? "black" : "white"} line: ` +
+        "centre-of-mass track; " +
         "red dot: current centre; orange dashes: light cone.";
       this.canvas.setAttribute("aria-label", desc);
       this.imageCaption.textContent = `t = ${p.t}: ${v.side}x${v.side} px shown of ${W}x${H}` +
         ` (${this.settings.view === "cone" ? "following the light cone" : "whole image"}); colour: x, ` +
-        `${signed ? "diverging around 0" : "0 to max"}; white: track of μ; red: μ(t); orange: light cone.` +
+        `${signed ? "diverging around 0" : "0 to max"}; ${signed ? "black" : "white"}: track of μ; ` +
+        "red: μ(t); orange: light cone." +
         (Number.isFinite(mm.x) ? "" : " The mass is zero.");
     }
 
