@@ -46,7 +46,7 @@ LOGGER = logging.getLogger(__name__)
 BOOK_DIR = "book"  # chapters live in <srcdir>/book
 MATHJAX_PACKAGE = "sphinx-mathjax-offline"
 MATHJAX_ENTRY = "mathjax/tex-chtml.js"
-ALWAYS_REWRITE = ("book/figures", "book/intro")
+ALWAYS_REWRITE = ("book/figures", "book/intro", "book/how-to-cite")
 META_KEY = "infomech"
 KEY_FILE = ".infomech-exec-key"
 FIGURES_DOC = "book/figures"
@@ -61,6 +61,18 @@ class FigureListDirective(Directive):
 
     def run(self) -> list[nodes.Node]:
         return [figure_list("")]
+
+
+class cite_example(nodes.General, nodes.Element):  # noqa: N801
+    """Placeholder for the citation line of one figure (``{infomech-cite-example} NAME``)."""
+
+
+class CiteExampleDirective(Directive):
+    required_arguments = 1
+    has_content = False
+
+    def run(self) -> list[nodes.Node]:
+        return [cite_example("", figure=self.arguments[0])]
 
 
 class PendingVerdicts(SphinxPostTransform):
@@ -365,7 +377,25 @@ def _figure_names(app: Any) -> set[str]:
     return {str(f["prov"].get("figure")) for recs in _records(app).values() for f in recs["figures"]}
 
 
+def _cite_example_html(app: Any, fromdoc: str, name: str) -> str:
+    rec = next((r for r in _figure_records(app) if r["name"] == name), None)
+    if rec is None:
+        raise ExtensionError(f"infomech-cite-example: no figure named {name!r} in this build")
+    e = html.escape
+    target = app.builder.get_relative_uri(fromdoc, rec["docname"]) + (f"#{rec['anchor']}" if rec["anchor"] else "")
+    entry = app.builder.get_relative_uri(fromdoc, FIGURES_DOC) + f"#fig-entry-{name}"
+    return ('<div class="highlight-text notranslate"><div class="highlight"><pre class="infomech-cite">'
+            f"{e(_citation(app, rec, _book_title(app)))}</pre></div></div>"
+            f'<p>(<a href="{e(target)}">the figure in its chapter</a> · '
+            f'<a href="{e(entry)}">its Figures-page entry</a>)</p>')
+
+
 def _doctree_resolved(app: Any, doctree: Any, docname: str) -> None:
+    for node in list(doctree.findall(cite_example)):
+        if app.builder.format != "html":
+            node.replace_self([])
+            continue
+        node.replace_self(nodes.raw("", _cite_example_html(app, docname, node["figure"]), format="html"))
     for node in list(doctree.findall(figure_list)):
         if app.builder.format != "html":
             node.replace_self([])
@@ -525,6 +555,8 @@ def setup(app: Any) -> dict[str, Any]:
     os.environ.setdefault("INFOMECH_QUIET", "1")
     app.add_css_file("infomech.css")
     app.add_node(figure_list)
+    app.add_node(cite_example)
+    app.add_directive("infomech-cite-example", CiteExampleDirective)
     app.add_directive("infomech-figure-list", FigureListDirective)
     app.add_post_transform(PendingVerdicts)
     app.connect("config-inited", _config_inited)
