@@ -56,6 +56,11 @@ def _readable_file(path: Path, name: str) -> Path:
 
 
 def _load_npy(path: Path, name: str) -> np.ndarray:
+    with open(path, "rb") as fh:
+        magic = fh.read(6)
+    if magic != b"\x93NUMPY":
+        raise ParameterError(name, f"file {str(path)!r} is not a readable .npy array (no NumPy header; "
+                             "write it with numpy.save)")
     try:
         arr = np.load(path, allow_pickle=False)
     except ValueError as exc:
@@ -139,6 +144,8 @@ def read_kernels(source: str | os.PathLike[str]) -> np.ndarray:
         return validate.kernels(parse_inline_kernel(text), "kernel")
     path = Path(text)
     suffix = path.suffix.lower()
+    if path.is_dir():
+        raise ParameterError("kernel", f"{text!r} is a directory, not a kernel file")
     if suffix not in KERNEL_SUFFIXES:
         if not path.exists() and not suffix:
             raise ParameterError("kernel", f"{text!r} is neither a file nor an inline kernel such as "
@@ -157,7 +164,7 @@ def read_kernels(source: str | os.PathLike[str]) -> np.ndarray:
     try:
         return validate.kernels(arr, "kernel")
     except ParameterError as exc:
-        raise ParameterError("kernel", f"from {text!r} {exc.problem}") from None
+        raise ParameterError("kernel", f"file {text!r}: {exc}") from None
 
 
 def kernel_stack(sources: Sequence[str | os.PathLike[str]]) -> tuple[np.ndarray, list[str]]:
@@ -246,4 +253,4 @@ def read_image(path: str | os.PathLike[str]) -> np.ndarray:
         return validate.image(_to_grey(arr, where), "image")
     except ParameterError as exc:
         raise ParameterError("image", exc.problem if exc.problem.startswith("file") else
-                             f"from {where} {exc.problem}") from None
+                             f"{where}: {exc}") from None

@@ -109,10 +109,28 @@ PATTERNS = {"delta": delta, "disc": disc, "square": square, "line": line,
             "blob": gaussian_blob, "noise": noise, "natural": natural_image}
 
 
+def default_radius(size: int) -> int:
+    """Radius of the ``disc`` pattern of :func:`make`: the authors' 19 px, smaller on small images."""
+    return min(19, max(1, (int(size) - 1) // 4))
+
+
+def support_box(name: str, size: int) -> tuple[int, int, int, int]:
+    """Bounding box (y0, y1, x0, x1) of the non-zero pixels of ``make(name, size)``, without building
+    it (``delta`` and ``disc`` only), e.g. to estimate a run's cost before allocating a huge image."""
+    size = _size(size)
+    c = size // 2
+    if name == "delta":
+        return c, c + 1, c, c + 1
+    if name == "disc":
+        r = default_radius(size)
+        return c - r, c + r + 1, c - r, c + r + 1
+    raise validate.ParameterError("pattern", f"support_box knows 'delta' and 'disc'; got {name!r}")
+
+
 def make(name: str, size: int, **kwargs: float) -> np.ndarray:
     """Pattern by name (``delta``, ``disc``, ``square``, ``line``, ``blob``, ``noise``, ``natural``)."""
     if name not in PATTERNS:
         raise validate.ParameterError("pattern", f"{name!r} is unknown; expected one of {sorted(PATTERNS)}")
     if name == "disc" and "radius" not in kwargs:
-        kwargs["radius"] = min(19, max(1, (size - 1) // 4))
+        kwargs["radius"] = default_radius(size)
     return PATTERNS[name](size, **kwargs)

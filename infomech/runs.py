@@ -66,11 +66,53 @@ def work(support: tuple[int, int, int, int], shape: tuple[int, int], radius: int
     return float(kernels * n * n * (h * w).sum())
 
 
+def support_box(x0: np.ndarray) -> tuple[int, int, int, int]:
+    """Bounding box (y0, y1, x0, x1) of the non-zero pixels of ``x0``."""
+    nz = np.nonzero(x0)
+    return int(nz[0].min()), int(nz[0].max()) + 1, int(nz[1].min()), int(nz[1].max()) + 1
+
+
 def expected_seconds(x0: np.ndarray, n: int, steps: int, kernels: int) -> float:
     """Rough run time of :func:`speed_run` at :data:`ASSUMED_RATE` (message use only)."""
-    nz = np.nonzero(x0)
-    box = (int(nz[0].min()), int(nz[0].max()) + 1, int(nz[1].min()), int(nz[1].max()) + 1)
-    return work(box, x0.shape, n // 2, steps, kernels, n) / ASSUMED_RATE
+    return work(support_box(x0), x0.shape, n // 2, steps, kernels, n) / ASSUMED_RATE
+
+
+def check_border(support: tuple[int, int, int, int], shape: tuple[int, int], radius: int,
+                 steps: int) -> None:
+    """Refuse a run whose light cone reaches the image border (the arithmetic of
+    :func:`infomech.sweeps.check_inside`, from the support box alone, without the image)."""
+    y0, y1, x0, x1 = support
+    H, W = shape
+    reach = int(radius) * int(steps)
+    margin = min(y0, x0, H - y1, W - x1)
+    if margin < reach:
+        need = max(H, W) + 2 * (reach - margin)
+        raise ValueError(f"after {steps} steps content can reach the image border (margin {margin} px < "
+                         f"{reach} px); use an image of size >= {need + 1 - need % 2}")
+
+
+def check_work(support: tuple[int, int, int, int], shape: tuple[int, int], n: int, steps: int,
+               kernels: int, max_seconds: float | None = MAX_SECONDS) -> float:
+    """Estimated seconds of a run (:func:`work` / :data:`ASSUMED_RATE`); refuse or warn.
+
+    Cheap (no image needed: the support box and the shape suffice), so callers can refuse a huge
+    run before building its image or kernels.
+
+    Raises
+    ------
+    RunTooLargeError
+        When the estimate exceeds ``max_seconds`` (``None``: no limit). Above
+        :data:`WARN_SECONDS` a ``RuntimeWarning`` gives the estimate.
+    """
+    secs = work(support, shape, int(n) // 2, steps, kernels, int(n)) / ASSUMED_RATE
+    if max_seconds is not None and secs > max_seconds:
+        raise RunTooLargeError(f"this run ({kernels} kernels of {n}x{n}, {steps} steps on "
+                               f"{shape[0]}x{shape[1]} px) would take about {_human(secs)}; reduce "
+                               "the kernel size, steps, image size or number of kernels (or lift the "
+                               "limit)")
+    if secs > WARN_SECONDS:
+        warnings.warn(f"this run is large: expect about {_human(secs)}", RuntimeWarning, stacklevel=3)
+    return secs
 
 
 def _first_nonfinite(mass: np.ndarray) -> int | None:
@@ -114,14 +156,7 @@ def prepare_image(x0: np.ndarray, n: int, steps: int, kernels: int, *, pad: bool
         x = np.pad(x, padding)
     else:
         check_inside(x, r, steps)
-    secs = expected_seconds(x, int(n), steps, int(kernels))
-    if max_seconds is not None and secs > max_seconds:
-        raise RunTooLargeError(f"this run ({kernels} kernels of {n}x{n}, {steps} steps on "
-                               f"{x.shape[0]}x{x.shape[1]} px) would take about {_human(secs)}; reduce "
-                               "the kernel size, steps, image size or number of kernels (or lift the "
-                               "limit)")
-    if secs > WARN_SECONDS:
-        warnings.warn(f"this run is large: expect about {_human(secs)}", RuntimeWarning, stacklevel=3)
+    secs = check_work(support_box(x), x.shape, n, steps, int(kernels), max_seconds)
     return x, padding, secs
 
 
@@ -207,15 +242,22 @@ def speed_run(schedule: Sequence[np.ndarray], c: float, x0: Any, *, times: Seque
         padding, secs = 0, expected_seconds(x, m, steps, K)
     else:
         x, padding, secs = prepare_image(x, m, steps, K, pad=pad, max_seconds=max_seconds)
-    tr = propagate(x, phases, steps, activation=run_act, rescale=rescale, dtype=dtype, device=device)
-    bad = _first_nonfinite(tr.mass)
-    if bad is not None:
-        dt = "float32" if dtype == torch.float32 else "float64"
-        raise OverflowError(f"the state overflowed {dt} at step {bad} of {steps} (its mass became "
-                            f"{'Inf' if np.isinf(tr.mass[bad]).any() else 'NaN'}); without rescaling "
-                            "the mass grows like |sum(k)|^t: rescale, use float64 or run fewer steps")
-    dist = tr.distance(measure)
-    steady = tr.steady_state_speed(measure)
+    with np.errstate(all="ignore"):  # an overflow is reported below, once, not as numpy warnings
+        tr = propagate(x, phases, steps, activation=run_act, rescale=rescale, dtype=dtype,
+                       device=device)
+        bad = _first_nonfinite(tr.mass)
+        if bad is not None:
+            dt = "float32" if dtype == torch.float32 else "float64"
+            what = "Inf" if np.isinf(tr.mass[bad]).any() else "NaN"
+            if rescale:
+                raise OverflowError(f"the state became {what} at step {bad} of {steps} ({dt}) although it "
+                                    "was rescaled: a numerical failure, the speeds would be meaningless")
+            cure = ("rescale (x <- x/std(x)), use float64 or run fewer steps" if dt == "float32"
+                    else "rescale (x <- x/std(x)) or run fewer steps")
+            raise OverflowError(f"the state overflowed {dt} at step {bad} of {steps} (its mass became "
+                                f"{what}); without rescaling the mass grows like |sum(k)|^t: {cure}")
+        dist = tr.distance(measure)
+        steady = tr.steady_state_speed(measure)
     idx = np.arange(K, dtype=float)
     keys = ("t", "kernel", "speed", "steady_speed", "c", "v_over_c", "v_over_c_sq", "velocity_x",
             "velocity_y")

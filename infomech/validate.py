@@ -13,11 +13,11 @@ raises :class:`ParameterError` (a ``ValueError``) or, for a value of the wrong t
 from __future__ import annotations
 
 import numbers
+import sys
 from collections.abc import Iterable
 from typing import Any
 
 import numpy as np
-import torch
 
 #: Largest number of steps accepted (a run this long takes days on a CPU).
 MAX_STEPS = 1_000_000
@@ -134,14 +134,22 @@ def odd_basis(uv: Any, n: int, name: str = "odd_basis") -> tuple[int, int]:
     return u, v
 
 
-def real_array(a: Any, name: str = "kernel") -> np.ndarray | torch.Tensor:
+def _is_tensor(a: Any) -> bool:
+    """``a`` is a torch tensor (torch is not imported here: a tensor implies torch is loaded)."""
+    torch = sys.modules.get("torch")
+    return torch is not None and isinstance(a, torch.Tensor)
+
+
+def real_array(a: Any, name: str = "kernel") -> Any:
     """``a`` as a real floating array, without silent loss.
 
     numpy arrays and lists become float64; torch tensors keep float32/float64, integer and boolean
     tensors become float64 and float16/bfloat16 become float32 (squares of half-precision weights
     overflow). Complex input is refused (its imaginary part would be dropped).
     """
-    if isinstance(a, torch.Tensor):
+    if _is_tensor(a):
+        import torch
+
         if a.is_complex():
             raise ParameterTypeError(name, f"must be real; got a complex tensor ({a.dtype})")
         if a.dtype in (torch.float16, torch.bfloat16):
@@ -167,7 +175,7 @@ def kernels(k: Any, name: str = "kernel") -> np.ndarray:
     dimensions, and all-zero kernels (they erase the image).
     """
     arr = real_array(k, name)
-    arr = arr.detach().cpu().numpy().astype(np.float64) if isinstance(arr, torch.Tensor) else arr
+    arr = arr.detach().cpu().numpy().astype(np.float64) if _is_tensor(arr) else arr
     if arr.ndim == 2:
         arr = arr[None]
     if arr.ndim != 3:
@@ -187,7 +195,7 @@ def kernels(k: Any, name: str = "kernel") -> np.ndarray:
 def image(x: Any, name: str = "image") -> np.ndarray:
     """A 2-D, real, finite, non-empty float64 image with non-zero mass."""
     arr = real_array(x, name)
-    arr = arr.detach().cpu().numpy().astype(np.float64) if isinstance(arr, torch.Tensor) else arr
+    arr = arr.detach().cpu().numpy().astype(np.float64) if _is_tensor(arr) else arr
     if arr.ndim != 2:
         raise ParameterError(name, f"must be a 2-D (H, W) grey-level image; got shape {arr.shape}")
     if arr.size == 0:

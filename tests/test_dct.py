@@ -63,3 +63,37 @@ def test_energy_fractions_batched_torch():
     np.testing.assert_allclose(f.numpy(), dct.energy_fractions(k.numpy()), rtol=1e-12)
     with pytest.raises(ValueError, match="zero energy"):
         dct.energy_fractions(np.zeros((3, 3)))
+
+
+# --- dtypes: no silent wrong results (issue 13) ----------------------------------------------
+
+K_INT = [[0, 1, 0], [0, 1, 1], [0, 0, 0]]
+
+
+@pytest.mark.parametrize("dtype", [torch.int64, torch.int32, torch.uint8, torch.bool])
+def test_integer_tensors_give_the_float_result(dtype):
+    k = torch.tensor(K_INT, dtype=dtype)
+    want = dct.dct2(np.array(K_INT, float))
+    got = dct.dct2(k)
+    assert got.dtype == torch.float64
+    np.testing.assert_allclose(got.numpy(), want, atol=1e-15)  # not the zeros of an int DCT matrix
+    np.testing.assert_allclose(dct.energy_fractions(k).numpy(),
+                               dct.energy_fractions(np.array(K_INT, float)), atol=1e-15)
+    np.testing.assert_allclose(dct.idct2(dct.dct2(k)).numpy(), K_INT, atol=1e-12)
+
+
+def test_large_float16_layer_gives_finite_fractions():
+    g = torch.Generator().manual_seed(0)
+    k = (torch.randn(64, 3, 3, generator=g) * 400).to(torch.float16)  # squares overflow float16
+    f = dct.energy_fractions(k)
+    assert f.dtype == torch.float32 and bool(torch.isfinite(f).all())
+    torch.testing.assert_close(f.sum(dim=(-2, -1)), torch.ones(64), rtol=1e-5, atol=1e-5)
+    want = dct.energy_fractions(k.double().numpy())
+    np.testing.assert_allclose(f.numpy(), want, atol=1e-5)
+
+
+@pytest.mark.parametrize("k", [np.ones((3, 3)) * (1 + 1j), torch.ones(3, 3, dtype=torch.complex64)])
+def test_complex_kernels_are_refused(k):
+    for fn in (dct.dct2, dct.idct2, dct.energy_fractions):
+        with pytest.raises(TypeError, match=r"must be real"):
+            fn(k)

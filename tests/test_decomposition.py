@@ -107,3 +107,24 @@ def test_null_law_mean_matches_odd_dimension():
         m = -(-n // 2)
         assert a + b == n * n / 2
         assert b == m * (m + 1) / 4
+
+
+# --- dtypes: no silent wrong results (issue 13) ----------------------------------------------
+
+def test_complex_kernel_is_refused_not_a_negative_odd_share():
+    k = torch.tensor([[0, 1j, 0], [0, 1, 1], [0, 0, 0]], dtype=torch.complex128)
+    for fn in (D.beta2, D.even_odd, D.sym_anti, D.energy):
+        with pytest.raises(TypeError, match=r"kernel must be real"):
+            fn(k)
+    with pytest.raises(TypeError, match=r"kernel must be real"):
+        D.beta2(np.array([[0, 1j, 0], [0, 1, 1], [0, 0, 0]]))
+
+
+def test_integer_and_half_tensors():
+    k = torch.tensor([[0, 1, 0], [0, 1, 1], [0, 0, 0]])
+    assert D.beta2(k).item() == pytest.approx(1 / 3)
+    big = torch.full((3, 3), 300.0, dtype=torch.float16)
+    big[0, 0] = 500.0  # ||k||^2 = 9e5 > float16 max 65504
+    b = D.beta2(big)
+    assert bool(torch.isfinite(b)) and b.item() == pytest.approx(
+        float(D.beta2(big.double().numpy())), rel=1e-6)

@@ -1,6 +1,7 @@
 import numpy as np
 import pytest
 
+from infomech import dct as D_dct
 from infomech import decomposition as D
 from infomech import kernels as K
 
@@ -60,3 +61,57 @@ def test_bad_values():
         K.random_kernels(2.5)
     with pytest.raises(ValueError, match=">= 1"):
         K.random_kernels(-3)
+
+
+# --- odd bases, steering, user schedules (issue 15 items 2-3) -------------------------------
+
+@pytest.mark.parametrize("uv", [(0, 1), (1, 0), (1, 2), (2, 1), (0, 3), (3, 2)])
+def test_dct_beta_with_any_point_odd_basis(uv):
+    b = np.linspace(0, 1, 5)
+    k = K.dct_beta(b, 5, odd_basis=uv)
+    t = D_dct.dct2(k)
+    np.testing.assert_allclose(t[:, 0, 0], np.sqrt(1 - b), atol=1e-12)
+    np.testing.assert_allclose(t[:, uv[0], uv[1]], np.sqrt(b), atol=1e-12)
+    np.testing.assert_allclose(D.beta2(k, "point"), b, atol=1e-12)
+    np.testing.assert_allclose(D.beta2(k, "square"), b, atol=1e-12)
+
+
+def test_default_odd_basis_is_the_authors_family_bit_for_bit():
+    b = np.linspace(0, 1, 11)
+    np.testing.assert_array_equal(K.dct_beta(b, 3, odd_basis=(0, 1), theta=0.0), K.dct_beta(b, 3))
+
+
+@pytest.mark.parametrize("uv", [(0, 0), (1, 1), (0, 2), (2, 2)])
+def test_point_even_odd_basis_is_refused(uv):
+    with pytest.raises(ValueError, match=r"odd_basis .* point-even"):
+        K.dct_beta(0.5, 3, odd_basis=uv)
+
+
+def test_odd_basis_out_of_range_and_theta_rules():
+    with pytest.raises(ValueError, match=r"odd_basis \(0,3\) is out of range for 3x3"):
+        K.dct_beta(0.5, 3, odd_basis=(0, 3))
+    with pytest.raises(ValueError, match=r"theta steers the gradients"):
+        K.dct_beta(0.5, 3, odd_basis=(1, 2), theta=0.3)
+    with pytest.raises(ValueError, match=r"theta must be a finite number"):
+        K.dct_beta(0.5, 3, theta=float("nan"))
+    with pytest.raises(ValueError, match=r"family .*dct' family only"):
+        K.family("translation", 0.5, 3, theta=0.1)
+
+
+@pytest.mark.parametrize("n", [2, 3, 5])
+def test_steered_dct_beta_is_dc_plus_steered_gradient(n):
+    th = 0.7
+    k = K.dct_beta(0.36, n, theta=th)
+    want = 0.8 * D_dct.named_basis("Sigma", n) + 0.6 * K.steered_gradient(th, n)
+    np.testing.assert_allclose(k, want, atol=1e-14)
+    np.testing.assert_allclose(D.beta2(k), 0.36, atol=1e-12)
+
+
+def test_schedule_of_user_kernels():
+    k = np.stack([np.eye(3), np.ones((3, 3))])
+    sched, c = K.schedule_of(k)
+    assert len(sched) == 1 and c == 1.0 and sched[0].shape == (2, 3, 3)
+    sched, c = K.schedule_of(np.ones((2, 2)))
+    assert len(sched) == 2 and c == 0.5 and sched[0].shape == (1, 3, 3)
+    with pytest.raises(ValueError, match=r"kernel of size 4x4 has no centre pixel"):
+        K.schedule_of(np.ones((4, 4)))

@@ -2,14 +2,15 @@
 
 =======================================================  ==========================================
 ``ParameterError`` (:mod:`infomech.validate`)             ``<prog>: error: --flag: <problem>``, 2
-``ValueError``, ``TypeError``, ``OSError``, overflow      ``<prog>: error: <message>``, 2
+``ValueError``, ``OSError``, overflow                   ``<prog>: error: <message>``, 2
 ``MemoryError``, torch out-of-memory ``RuntimeError``     ``<prog>: error: not enough memory ...``, 2
 ``KeyboardInterrupt`` (Ctrl-C)                            ``<prog>: interrupted``, 130
 ``BrokenPipeError`` (``| head``)                          silent, 0
-anything else (a bug)                                     ``<prog>: internal error: ...``, 1
+anything else (a bug, e.g. a ``TypeError``)               ``<prog>: internal error: ...``, 1
 =======================================================  ==========================================
 
-Set ``INFOMECH_DEBUG=1`` to get the traceback of an internal error instead.
+Every flag value is parsed and typed by argparse, so a ``TypeError`` reaching here is a bug, not bad
+input: it is reported as an internal error. Set ``INFOMECH_DEBUG=1`` to get its traceback instead.
 """
 
 from __future__ import annotations
@@ -71,7 +72,7 @@ def guarded(prog: str, fn: Callable[[], int], flags: Mapping[str, str] | None = 
     except ParameterError as exc:
         say(prog, flag_message(exc, flags))
         return EXIT_USAGE
-    except (ValueError, TypeError, OSError, OverflowError, ArithmeticError) as exc:
+    except (ValueError, OSError, ArithmeticError) as exc:
         say(prog, str(exc) or type(exc).__name__)
         return EXIT_USAGE
     except Exception as exc:  # noqa: BLE001 - the last line of defence against tracebacks

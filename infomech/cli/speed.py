@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import math
+import warnings
 from typing import Any
 
 import numpy as np
@@ -117,15 +118,32 @@ def _check_combinations(args: argparse.Namespace) -> None:
         raise ValueError("--json and --csv cannot both go to standard output: give one a FILE")
 
 
-def _image(args: argparse.Namespace) -> tuple[np.ndarray, dict[str, Any]]:
+def _kernel_count_and_size(args: argparse.Namespace) -> tuple[int, int] | None:
+    """(K, n) of a family run, known before any kernel is built (None for --kernel)."""
+    if args.kernel is not None:
+        return None
+    n = 3 if args.kernel_size is None else args.kernel_size
+    b = _DEFAULT_BETA2 if args.beta2 is None else args.beta2
+    return len(b), (3 if n == 2 else n)
+
+
+def _image(args: argparse.Namespace, steps: int) -> tuple[np.ndarray, dict[str, Any]]:
     from .. import patterns
     from ..inputs import read_image
+    from ..runs import MAX_SECONDS, check_border, check_work
 
     if args.image is not None:
         x = read_image(args.image)
         return x, {"pattern": None, "image": args.image, "size": None, "image_shape": list(x.shape)}
     pattern = args.pattern or "delta"
     size = validate.size(301 if args.size is None else args.size, odd=True)
+    kn = _kernel_count_and_size(args)
+    if kn is not None:  # refuse a huge run before allocating its image and kernels
+        box = patterns.support_box(pattern, size)
+        check_border(box, (size, size), kn[1] // 2, steps)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # the warning comes once, from the run itself
+            check_work(box, (size, size), kn[1], steps, kn[0], None if args.force else MAX_SECONDS)
     return patterns.make(pattern, size), {"pattern": pattern, "size": size}
 
 
@@ -172,7 +190,7 @@ def compute(args: argparse.Namespace) -> list[dict[str, Any]]:
 
     _check_combinations(args)
     ts = validate.times(args.times if args.times is not None else [10 if args.steps is None else args.steps])
-    x, img_fields = _image(args)
+    x, img_fields = _image(args, ts[-1])
     schedule, c, cols, fields, xp, padding = _kernels(args, ts[-1], x, pad=args.image is not None)
     dtype = torch.float32 if args.float32 else torch.float64
     res = speed_run(schedule, c, xp, times=ts, activation=args.activation, rescale=not args.no_rescale,
