@@ -738,7 +738,10 @@ def network_verdict(s: Spectrum, weighting: Weighting = "energy") -> NetworkVerd
 
 def layer_verdict(ls: LayerSpectrum, weighting: Weighting = "energy") -> NetworkVerdict:
     """The verdict of one layer, from the i.i.d. test alone (there is no between-layer spread)."""
-    return network_verdict(Spectrum(ls.name, (ls,)), weighting)
+    from dataclasses import replace
+
+    v = network_verdict(Spectrum(ls.name, (ls,)), weighting)
+    return replace(v, detail=v.detail.replace(" (one layer: i.i.d. test only)", ""))
 
 
 def dc_grad_z(s: Spectrum, weighting: Weighting = "energy") -> float:

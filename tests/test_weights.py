@@ -177,3 +177,164 @@ def test_corrupt_and_pickled_files_get_specific_messages(tmp_path):
     torch.save({"layer": object}, pickled)
     with pytest.raises(ValueError, match="objects other than tensors"):
         conv_kernels(str(pickled))
+
+
+# ---------------------------------------------------------------------------------------------
+# File formats and bad inputs (issue 16 items 3 and 4)
+# ---------------------------------------------------------------------------------------------
+
+def _write_safetensors(path, tensors: dict[str, np.ndarray], dtype: str = "F32") -> None:
+    """A minimal writer of the safetensors format (8-byte header length, JSON header, buffer)."""
+    import json
+    import struct
+
+    header, blobs, off = {"__metadata__": {"format": "pt"}}, [], 0
+    for name, arr in tensors.items():
+        if dtype == "BF16":
+            raw = (np.asarray(arr, dtype="<f4").view("<u4") >> 16).astype("<u2").tobytes()
+        else:
+            raw = np.asarray(arr, dtype={"F32": "<f4", "F64": "<f8", "F16": "<f2"}[dtype]).tobytes()
+        header[name] = {"dtype": dtype, "shape": list(arr.shape), "data_offsets": [off, off + len(raw)]}
+        blobs.append(raw)
+        off += len(raw)
+    h = json.dumps(header).encode()
+    path.write_bytes(struct.pack("<Q", len(h)) + h + b"".join(blobs))
+
+
+@pytest.mark.parametrize("dtype,atol", [("F64", 0), ("F32", 0), ("F16", 1e-3), ("BF16", 1e-2)])
+def test_safetensors_file(tmp_path, dtype, atol) -> None:
+    rng = np.random.default_rng(0)
+    w = rng.standard_normal((4, 2, 3, 3)).astype(np.float32)
+    path = tmp_path / "m.safetensors"
+    _write_safetensors(path, {"features.0.weight": w, "features.0.bias": np.ones(4)}, dtype)
+    layers = conv_kernels(path)
+    assert [la.name for la in layers] == ["features.0.weight"]
+    np.testing.assert_allclose(layers[0].array, w.reshape(-1, 3, 3), atol=atol * np.abs(w).max())
+    if dtype == "BF16":   # exact widening of the bf16 bits
+        expect = ((w.view("<u4") >> 16) << 16).view(np.float32)
+        np.testing.assert_array_equal(layers[0].array, expect.reshape(-1, 3, 3))
+
+
+def test_corrupt_safetensors(tmp_path) -> None:
+    bad = tmp_path / "bad.safetensors"
+    bad.write_bytes(b"\xff" * 64)
+    with pytest.raises(ValueError, match="not a safetensors file"):
+        conv_kernels(bad)
+    trunc = tmp_path / "trunc.safetensors"
+    _write_safetensors(trunc, {"w": np.ones((2, 1, 3, 3))})
+    trunc.write_bytes(trunc.read_bytes()[:-8])
+    with pytest.raises(ValueError, match="outside the file"):
+        conv_kernels(trunc)
+
+
+def test_npy_files(tmp_path) -> None:
+    rng = np.random.default_rng(1)
+    for shape, count in (((4, 2, 3, 3), 8), ((5, 3, 3), 5), ((3, 3), 1)):
+        path = tmp_path / f"k{len(shape)}.npy"
+        np.save(path, rng.standard_normal(shape))
+        (layer,) = conv_kernels(path)
+        assert layer.count == count and layer.name == path.stem
+    bad = tmp_path / "bad.npy"
+    np.save(bad, np.ones((3, 4)))
+    with pytest.raises(ValueError, match="holds"):
+        conv_kernels(bad)
+
+
+def test_nested_checkpoints(tmp_path) -> None:
+    sd = {"conv.weight": torch.randn(4, 2, 3, 3), "conv.bias": torch.randn(4)}
+    opt_state = {"state": {0: {"exp_avg": torch.randn(4, 2, 3, 3)}}, "param_groups": []}
+    path = tmp_path / "ckpt.pth"
+    torch.save({"epoch": 3, "model": {"state_dict": sd}, "optimizer": opt_state}, path)
+    assert [la.name for la in conv_kernels(path)] == ["conv.weight"]   # optimizer moments ignored
+    torch.save({"state_dict_ema": sd, "arch": "resnet"}, path)
+    assert [la.name for la in conv_kernels(path)] == ["conv.weight"]
+
+
+def test_meta_complex_and_nonfinite_weights_are_refused(tmp_path) -> None:
+    path = tmp_path / "w.pth"
+    torch.save({"c.weight": torch.empty(4, 1, 3, 3, device="meta")}, path)
+    with pytest.raises(ValueError, match="meta tensor"):
+        conv_kernels(path)
+    torch.save({"c.weight": torch.randn(4, 1, 3, 3, dtype=torch.complex64)}, path)
+    with pytest.raises(ValueError, match="complex"):
+        conv_kernels(path)
+    npy = tmp_path / "c.npy"
+    np.save(npy, np.ones((2, 3, 3)) * (1 + 1j))
+    with pytest.raises(ValueError, match="complex"):
+        conv_kernels(npy)
+    w = torch.randn(4, 1, 3, 3)
+    w[0, 0, 0, 0] = float("nan")
+    torch.save({"c.weight": w}, path)
+    with pytest.raises(ValueError, match="NaN"):
+        conv_kernels(path)
+
+
+def test_unreadable_file_is_not_called_corrupt(tmp_path, monkeypatch) -> None:
+    path = tmp_path / "w.pth"
+    torch.save({"c.weight": torch.randn(4, 1, 3, 3)}, path)
+
+    def denied(*args, **kwargs):
+        raise PermissionError(13, "Permission denied")
+
+    # tests run as root here, so chmod would not deny anything: fake the open() the reader uses
+    monkeypatch.setattr(weights, "open", denied, raising=False)
+    with pytest.raises(ValueError, match="permission denied"):
+        conv_kernels(path)
+
+
+def test_empty_sources(tmp_path) -> None:
+    with pytest.raises(ValueError, match="empty source"):
+        conv_kernels("")
+    with pytest.raises(ValueError, match="random:NAME needs a source NAME"):
+        conv_kernels("random:")
+    with pytest.raises(ValueError, match="is a directory"):
+        conv_kernels(tmp_path)
+    empty = tmp_path / "e.safetensors"
+    empty.write_bytes(b"")
+    with pytest.raises(ValueError, match="empty"):
+        conv_kernels(empty)
+
+
+def test_availability_and_how_to_get() -> None:
+    rows = {r["name"]: r for r in weights.availability()}
+    assert set(rows) == set(weights.BUILTIN_SOURCES)
+    assert rows["random"]["available"] is True
+    assert all(r["how_to_get"] for r in rows.values())
+    with pytest.raises(ValueError, match="unknown built-in"):
+        weights.is_available("nope")
+
+
+@pytest.mark.parametrize("case", ["meta", "complex", "garbage", "empty", "random:", "dir", "denied"])
+def test_cli_bad_weights_one_line_exit_2(tmp_path, capsys, monkeypatch, case) -> None:
+    from infomech import cli
+
+    path = tmp_path / "w.pth"
+    if case == "meta":
+        torch.save({"c.weight": torch.empty(4, 1, 3, 3, device="meta")}, path)
+    elif case == "complex":
+        torch.save({"c.weight": torch.randn(4, 1, 3, 3, dtype=torch.complex128)}, path)
+    elif case == "garbage":
+        path.write_bytes(b"garbage")
+    elif case == "denied":
+        torch.save({"c.weight": torch.randn(4, 1, 3, 3)}, path)
+        monkeypatch.setattr(weights, "open", lambda *a, **k: (_ for _ in ()).throw(
+            PermissionError(13, "Permission denied")), raising=False)
+    source = {"empty": "", "random:": "random:", "dir": str(tmp_path)}.get(case, str(path))
+    assert cli.main(["spectrum", source]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == "" and len(captured.err.strip().splitlines()) == 1
+    assert "Traceback" not in captured.err and captured.err.startswith("infomech spectrum: error:")
+
+
+def test_keras_h5_file(tmp_path) -> None:
+    h5py = pytest.importorskip("h5py")
+    rng = np.random.default_rng(2)
+    w = rng.standard_normal((3, 3, 2, 5))            # Keras layout (h, w, in, out)
+    path = tmp_path / "model.h5"
+    with h5py.File(path, "w") as fh:
+        fh.create_dataset("model_weights/block1_conv1/block1_conv1/kernel:0", data=w)
+        fh.create_dataset("model_weights/block1_conv1/block1_conv1/bias:0", data=np.zeros(5))
+    (layer,) = conv_kernels(path)
+    assert layer.shape == (5, 2, 3, 3) and "block1_conv1" in layer.name
+    np.testing.assert_array_equal(layer.array[0], w[:, :, 0, 0])   # out 0, in 0
+    np.testing.assert_array_equal(layer.array[1], w[:, :, 1, 0])   # out 0, in 1
