@@ -1,13 +1,18 @@
-"""Benchmarks of infomech: speed-law sweep vs a scipy loop, bandwidth floor, chapters, book, memory.
+"""Benchmarks of infomech against the strongest baselines, side by side, with targets.
 
 Run from the repository root::
 
-    python -m benchmarks.run            # sweep + bandwidth + chapters + memory (a few minutes)
-    python -m benchmarks.run --quick    # sweep + bandwidth only (under a minute)
-    python -m benchmarks.run --book     # also a cold and a cached jupyter-book build (minutes)
+    python -m benchmarks.run               # every workload, baselines, memory, contention (minutes)
+    python -m benchmarks.run --quick       # fewer rounds, no full-image scipy loop, no long baselines
+    python -m benchmarks.run --device cuda # the sweeps on a GPU: time and max |GPU - CPU|
 
-Results are printed and written atomically to ``benchmarks/results/latest.json`` (and a
-time-stamped copy). This is a measurement, not a pass/fail test; see ``benchmarks/README.md``.
+Every method runs in this one process with ONE thread (``torch.set_num_threads(1)``; scipy is
+single-threaded), after one warm-up call, for several rounds; min and median are reported. All
+results of a workload are checked against infomech's (tolerance per precision); throughput counts
+only the pixel-steps a 2-D light-cone computation touches, next to the machine's floor for that
+work (FLOPs over the measured float64 matmul rate, bytes over the measured copy bandwidth).
+Results are printed and written atomically to ``benchmarks/results/latest.json``. See
+``benchmarks/README.md``.
 """
 
 from __future__ import annotations
@@ -17,11 +22,10 @@ import datetime as _dt
 import json
 import os
 import platform
-import shutil
 import subprocess
 import sys
-import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -32,323 +36,471 @@ if str(ROOT) not in sys.path:  # ``python benchmarks/run.py``
     sys.path.insert(0, str(ROOT))
 
 import torch  # noqa: E402
+import torch.nn.functional as F  # noqa: E402
 from scipy import ndimage  # noqa: E402
 
 from infomech import kernels as K  # noqa: E402
 from infomech import patterns as P  # noqa: E402
 from infomech.propagation import propagate  # noqa: E402
-from infomech.publish import atomic_write_text  # noqa: E402
 from infomech.sweeps import DEFAULT_BETA2, speed_sweep  # noqa: E402
 
-SIZES = (2, 3, 5)
-STEPS = 10
-IMAGE = 301
+#: Agreement required between methods, on speeds in px/step, per precision.
+TOL = {"float64": 1e-10, "float32": 1e-4}
+
+#: Targets of issue 14.
+TARGET_AUTHORS_VS_BASELINE = 2.0    # >= 2x faster than the best float64 baseline
+TARGET_FLOOR = 5.0                  # within 5x of the floor
+TARGET_GENERAL_VS_TORCH64 = 1.5     # >= 1.5x faster than batched torch float64 on the crop
+TARGET_CONTENTION = 1.5             # at most 1.5x slower with a CPU hog running
 
 
-def _best(fn, repeats: int) -> tuple[float, float, Any]:
-    """(min, median) wall time of ``repeats`` calls of ``fn`` and its last result."""
-    times, out = [], None
-    for _ in range(repeats):
-        t0 = time.perf_counter()
+# --------------------------------------------------------------------------------------------
+# timing
+# --------------------------------------------------------------------------------------------
+
+def timed(fn: Callable[[], Any], rounds: int, warmup: bool = True) -> dict[str, Any]:
+    """Wall and CPU time of ``rounds`` calls of ``fn`` (after one warm-up call): min and median."""
+    if warmup:
+        fn()
+    wall, cpu, out = [], [], None
+    for _ in range(rounds):
+        c0, t0 = time.process_time(), time.perf_counter()
         out = fn()
-        times.append(time.perf_counter() - t0)
-    return min(times), float(np.median(times)), out
+        wall.append(time.perf_counter() - t0)
+        cpu.append(time.process_time() - c0)
+    return {"min_s": min(wall), "median_s": float(np.median(wall)), "cpu_min_s": min(cpu),
+            "rounds": rounds, "result": out}
 
 
 # --------------------------------------------------------------------------------------------
-# memory bandwidth floor
+# the machine's floor
 # --------------------------------------------------------------------------------------------
 
-def bandwidth(mbytes: int = 256, repeats: int = 5) -> dict[str, float]:
-    """Copy a large float64 array: bytes moved (read + write) per second, and the float64
-    pixel rate it allows (16 bytes per pixel: one read, one write)."""
+def machine_floor(mbytes: int = 128) -> dict[str, float]:
+    """Copy bandwidth (read + write bytes per second, array larger than the caches) and the
+    float64 matmul rate of one thread (FLOP/s): the two rates the floor is computed from."""
     src = np.random.default_rng(0).random(mbytes * 2**20 // 8)
     dst = np.empty_like(src)
-    np.copyto(dst, src)
-    t, _, _ = _best(lambda: np.copyto(dst, src), repeats)
-    bps = 2 * src.nbytes / t
-    return {"copy_bytes": src.nbytes, "bytes_per_s": bps, "float64_px_per_s": bps / 16}
+    bw = timed(lambda: np.copyto(dst, src), 5)["min_s"]
+    a = torch.rand(1024, 1024, dtype=torch.float64)
+    mm = timed(lambda: a @ a, 5)["min_s"]
+    return {"copy_bytes_per_s": 2 * src.nbytes / bw, "float64_flop_per_s": 2 * 1024**3 / mm}
+
+
+def light_cone_px(steps: int, r: int, size: int, support: int = 1) -> int:
+    """Pixel-steps of one kernel in a light-cone run: sum over t = 1..T of the window of step t."""
+    return sum(min(size, support + 2 * r * t) ** 2 for t in range(1, steps + 1))
+
+
+def floor_s(px_steps: float, taps: int, machine: dict[str, float]) -> float:
+    """Floor of a 2-D correlation over ``px_steps`` pixel-steps with ``taps`` taps each: the larger of
+    ``2*taps`` FLOPs at the matmul rate and 16 bytes (read + write a float64 state) at the copy rate."""
+    return max(2 * taps * px_steps / machine["float64_flop_per_s"],
+               16 * px_steps / machine["copy_bytes_per_s"])
 
 
 # --------------------------------------------------------------------------------------------
-# the speed-law sweep: (a) infomech, (b) a scipy loop per kernel and step
+# baselines: what a competent user writes (speed |mu(T) - mu(0)| / T of the |x|-weighted centre)
 # --------------------------------------------------------------------------------------------
 
-def sweep_infomech() -> np.ndarray:
-    """(a) ``speed_sweep`` for the three kernel sizes; speeds (3, 101)."""
-    return np.stack([speed_sweep("dct", n, DEFAULT_BETA2, steps=STEPS, size=IMAGE)["speed"]
-                     for n in SIZES])
+def _crop_box(x0: np.ndarray, r: int, steps: int) -> tuple[int, int, int, int]:
+    ys, xs = np.nonzero(x0)
+    m = r * steps
+    H, W = x0.shape
+    return (max(0, ys.min() - m), min(H, ys.max() + 1 + m), max(0, xs.min() - m), min(W, xs.max() + 1 + m))
 
 
-def sweep_infomech_no_cone() -> np.ndarray:
-    """(a) without the light cone: the same batched engine on the full 301x301 image."""
-    x = P.delta(IMAGE)
-    return np.stack([propagate(x, K.family("dct", DEFAULT_BETA2, n)[0], STEPS, rescale=True,
-                               light_cone=False).speed() for n in SIZES])
-
-
-def _centre(x: np.ndarray) -> np.ndarray:
+def _centre(x: np.ndarray, box: tuple[int, int, int, int], shape: tuple[int, int]) -> np.ndarray:
+    """|x|-weighted centre (x, y) of states (..., h, w) on ``box``, origin at the image centre."""
     w = np.abs(x)
-    h, wd = x.shape
-    ys, xs = np.mgrid[0:h, 0:wd]
-    m = w.sum()
-    return np.array([(w * (xs - (wd - 1) / 2)).sum() / m, (w * (ys - (h - 1) / 2)).sum() / m])
+    xs = np.arange(box[2], box[3]) - (shape[1] - 1) / 2
+    ys = np.arange(box[0], box[1]) - (shape[0] - 1) / 2
+    m = w.sum(axis=(-2, -1))
+    return np.stack([(w.sum(-2) * xs).sum(-1) / m, (w.sum(-1) * ys).sum(-1) / m], -1)
 
 
-def sweep_scipy() -> np.ndarray:
-    """(b) A plain loop: for every kernel and step, ``x <- relu(correlate(x / std(x), k))`` with
-    ``scipy.ndimage.correlate`` (zero padding) on the full image; speed |mu(T) - mu(0)| / T."""
-    x0 = P.delta(IMAGE)
-    mu0 = _centre(x0)
-    out = np.empty((len(SIZES), len(DEFAULT_BETA2)))
-    for i, n in enumerate(SIZES):
-        schedule, _ = K.family("dct", DEFAULT_BETA2, n)
-        for j in range(len(DEFAULT_BETA2)):
-            x = x0
-            for t in range(STEPS):
-                s = x.std()
-                x = x / s if s > 0 else x
-                k = schedule[t % len(schedule)][j]
-                x = np.maximum(ndimage.correlate(x, k, mode="constant", cval=0.0), 0.0)
-            out[i, j] = np.linalg.norm(_centre(x) - mu0) / STEPS
+def speeds_torch_crop(x0: np.ndarray, schedule: list[np.ndarray], steps: int,
+                      dtype: torch.dtype = torch.float64, device: str = "cpu") -> np.ndarray:
+    """Batched ``conv2d(groups=K)`` on the light-cone crop, ``x <- relu(conv(x/std(x), k))``."""
+    n = schedule[0].shape[-1]
+    r = n // 2
+    box = _crop_box(x0, r, steps)
+    npix = x0.size
+    kk = len(schedule[0])
+    ks = [torch.as_tensor(k, dtype=dtype, device=device)[:, None] for k in schedule]
+    x = torch.as_tensor(x0[box[0]:box[1], box[2]:box[3]], dtype=dtype, device=device)
+    x = x.expand(kk, -1, -1).contiguous()
+    mu0 = _centre(x0[None, box[0]:box[1], box[2]:box[3]], box, x0.shape)
+    for t in range(steps):
+        s1 = x.sum(dim=(-2, -1), keepdim=True)
+        s2 = (x * x).sum(dim=(-2, -1), keepdim=True)
+        x = x / torch.sqrt(s2 / npix - (s1 / npix) ** 2)
+        x = torch.relu(F.conv2d(x[None], ks[t % len(ks)], padding=r, groups=kk)[0])
+    mu = _centre(x.double().cpu().numpy(), box, x0.shape)
+    return np.linalg.norm(mu - mu0, axis=-1) / steps
+
+
+def speeds_scipy(x0: np.ndarray, schedule: list[np.ndarray], steps: int, crop: bool = True) -> np.ndarray:
+    """A loop per kernel and step: ``x <- relu(ndimage.correlate(x/std(x), k))`` (zero padding), on
+    the light-cone crop (``crop``) or the full image."""
+    n = schedule[0].shape[-1]
+    box = _crop_box(x0, n // 2, steps) if crop else (0, x0.shape[0], 0, x0.shape[1])
+    npix = x0.size
+    start = x0[box[0]:box[1], box[2]:box[3]]
+    mu0 = _centre(start, box, x0.shape)
+    out = np.empty(len(schedule[0]))
+    for j in range(len(schedule[0])):
+        x = start
+        for t in range(steps):
+            s1, s2 = x.sum(), (x * x).sum()
+            x = x / np.sqrt(s2 / npix - (s1 / npix) ** 2)
+            x = np.maximum(ndimage.correlate(x, schedule[t % len(schedule)][j], mode="constant"), 0.0)
+        out[j] = np.linalg.norm(_centre(x, box, x0.shape) - mu0) / steps
     return out
 
 
-def computed_pixels(light_cone: bool) -> int:
-    """Pixel-steps the engine actually computes: K * sum_t |window(t)| over the three sizes."""
-    total = 0
-    for n in SIZES:
-        r = 1 if n == 2 else n // 2  # 2x2 is embedded in 3x3
-        for t in range(1, STEPS + 1):
-            side = min(IMAGE, 1 + 2 * r * t) if light_cone else IMAGE
-            total += len(DEFAULT_BETA2) * side * side
-    return total
+def speeds_infomech(x0: np.ndarray, schedule: list[np.ndarray], steps: int, device: str = "cpu",
+                    **kw: Any) -> np.ndarray:
+    return propagate(x0, schedule, steps, rescale=True, device=device, **kw).speed()
 
 
-def bench_sweep(repeats: int, scipy_repeats: int, floor_px: float) -> dict[str, Any]:
-    sweep_infomech()  # warm-up (imports, thread pool)
-    ta, ta_med, va = _best(sweep_infomech, repeats)
-    tb, tb_med, vb = _best(sweep_scipy, scipy_repeats)
-    tc, tc_med, vc = _best(sweep_infomech_no_cone, 1)
-    nominal = len(SIZES) * len(DEFAULT_BETA2) * STEPS * IMAGE * IMAGE
-    return {
-        "protocol": f"dct-beta kernels, beta^2 = 0..1 step 0.01 ({len(DEFAULT_BETA2)} values), sizes "
-                    f"{SIZES}, {STEPS} steps, {IMAGE}x{IMAGE} delta, ReLU, x/std rescaling, float64",
-        "infomech_s": ta, "infomech_median_s": ta_med,
-        "infomech_no_cone_s": tc,
-        "scipy_loop_s": tb, "scipy_loop_median_s": tb_med,
-        "ratio": tb / ta, "ratio_median": tb_med / ta_med, "ratio_no_cone": tb / tc,
-        "max_abs_speed_diff": float(np.max(np.abs(va - vb))),
-        "max_abs_speed_diff_no_cone": float(np.max(np.abs(vc - vb))),
-        "nominal_px_steps": nominal,
-        "nominal_px_steps_per_s": nominal / ta,
-        "computed_px_steps": computed_pixels(True),
-        "computed_px_steps_per_s": computed_pixels(True) / ta,
-        "no_cone_px_steps_per_s": nominal / tc,
-        "scipy_px_steps_per_s": nominal / tb,
-        "floor_fraction_no_cone": nominal / tc / floor_px,
+# --------------------------------------------------------------------------------------------
+# workloads
+# --------------------------------------------------------------------------------------------
+
+def authors_sweep(device: str = "cpu") -> np.ndarray:
+    """The authors' sweep through the public API: speeds (3, 101) for kernel sizes 2, 3, 5."""
+    return np.stack([speed_sweep("dct", n, DEFAULT_BETA2, steps=10, size=301, device=device)["speed"]
+                     for n in (2, 3, 5)])
+
+
+def _authors_inputs() -> list[tuple[np.ndarray, list[np.ndarray]]]:
+    return [(P.delta(301), K.family("dct", DEFAULT_BETA2, n)[0]) for n in (2, 3, 5)]
+
+
+def compare(name: str, methods: dict[str, tuple[Callable[[], Any], str]], rounds: dict[str, int],
+            px_steps: float, taps: float, machine: dict[str, float], reference: str = "infomech"
+            ) -> dict[str, Any]:
+    """Time every method, check agreement with ``reference`` and attach throughput and floor."""
+    res: dict[str, Any] = {"workload": name, "px_steps": px_steps,
+                           "floor_s": floor_s(px_steps, taps, machine), "methods": {}}
+    ref = None
+    for label, (fn, precision) in methods.items():
+        r = timed(fn, rounds.get(label, rounds["default"]), warmup=rounds.get(label, 2) > 1)
+        val = np.asarray(r.pop("result"), dtype=float)
+        if label == reference:
+            ref = val
+        r["precision"] = precision
+        r["px_steps_per_s"] = px_steps / r["min_s"]
+        r["x_floor"] = r["min_s"] / res["floor_s"]
+        r["_val"] = val
+        res["methods"][label] = r
+    for r in res["methods"].values():
+        val = r.pop("_val")
+        r["max_abs_diff"] = float(np.max(np.abs(val - ref)))
+        r["agrees"] = bool(r["max_abs_diff"] <= TOL[r["precision"]])
+    return res
+
+
+def bench_authors(machine: dict[str, float], quick: bool) -> dict[str, Any]:
+    inputs = _authors_inputs()
+    px = sum(101 * light_cone_px(10, max(1, n // 2), 301) for n in (2, 3, 5))
+    taps = sum(101 * light_cone_px(10, max(1, n // 2), 301) * n * n for n in (2, 3, 5)) / px
+
+    def each(fn: Callable[..., np.ndarray], **kw: Any) -> Callable[[], np.ndarray]:
+        return lambda: np.stack([fn(x, s, 10, **kw) for x, s in inputs])
+
+    methods = {
+        "infomech": (authors_sweep, "float64"),
+        "infomech_2d": (each(speeds_infomech, separable=False), "float64"),
+        "scipy_crop": (each(speeds_scipy), "float64"),
+        "torch64_crop": (each(speeds_torch_crop), "float64"),
+        "torch32_crop": (each(speeds_torch_crop, dtype=torch.float32), "float32"),
     }
+    if not quick:
+        methods["scipy_full"] = (each(speeds_scipy, crop=False), "float64")
+    rounds = {"default": 3 if quick else 7, "scipy_crop": 2 if quick else 5, "scipy_full": 1}
+    res = compare("authors' sweep: dct-beta, 101 beta^2 x sizes 2/3/5, 10 steps, 301x301 delta, ReLU, "
+                  "x/std, float64", methods, rounds, px, taps, machine)
+    best = min(v["min_s"] for k, v in res["methods"].items()
+               if k not in ("infomech", "infomech_2d") and v["precision"] == "float64")
+    me = res["methods"]["infomech"]["min_s"]
+    res["targets"] = [
+        target(f"infomech >= {TARGET_AUTHORS_VS_BASELINE}x faster than the best float64 baseline",
+               best / me, ">=", TARGET_AUTHORS_VS_BASELINE),
+        target(f"infomech within {TARGET_FLOOR}x of the 2-D floor", me / res["floor_s"], "<=",
+               TARGET_FLOOR),
+    ]
+    return res
+
+
+def bench_general(machine: dict[str, float], quick: bool) -> list[dict[str, Any]]:
+    out = []
+    x = P.delta(301)
+    for name, sched in (("101 random 3x3 kernels", [K.random_kernels(101, 3, seed=0)]),
+                        ("translation-beta 3x3, 101 beta^2", K.family("translation", DEFAULT_BETA2, 3)[0])):
+        methods = {
+            "infomech": (lambda s=sched: speeds_infomech(x, s, 50), "float64"),
+            "torch64_crop": (lambda s=sched: speeds_torch_crop(x, s, 50), "float64"),
+            "torch32_crop": (lambda s=sched: speeds_torch_crop(x, s, 50, torch.float32), "float32"),
+            "scipy_crop": (lambda s=sched: speeds_scipy(x, s, 50), "float64"),
+        }
+        px = 101 * light_cone_px(50, 1, 301)
+        res = compare(f"general sweep: {name}, 50 steps, 301x301 delta, ReLU, x/std, float64", methods,
+                      {"default": 2 if quick else 5, "scipy_crop": 1}, px, 9, machine)
+        ratio = res["methods"]["torch64_crop"]["min_s"] / res["methods"]["infomech"]["min_s"]
+        res["targets"] = [target(f"infomech >= {TARGET_GENERAL_VS_TORCH64}x faster than torch64_crop",
+                                 ratio, ">=", TARGET_GENERAL_VS_TORCH64)]
+        out.append(res)
+    return out
+
+
+def bench_long(machine: dict[str, float], quick: bool) -> list[dict[str, Any]]:
+    out = []
+    x = P.delta(1001)
+    b2 = np.round(np.linspace(0, 1, 11), 2)
+    for fam in ("translation", "dct"):
+        sched = K.family(fam, b2, 3)[0]
+        methods = {"infomech": (lambda s=sched: speeds_infomech(x, s, 200), "float64")}
+        if not quick:
+            methods["torch64_crop"] = (lambda s=sched: speeds_torch_crop(x, s, 200), "float64")
+        px = 11 * light_cone_px(200, 1, 1001)
+        res = compare(f"long run: {fam}-beta 3x3, 11 beta^2, 200 steps, 1001x1001 delta, ReLU, x/std, "
+                      "float64", methods, {"default": 2 if quick else 3, "torch64_crop": 1}, px, 9, machine)
+        me = res["methods"]["infomech"]["min_s"]
+        res["targets"] = [target(f"infomech within {TARGET_FLOOR}x of the 2-D floor",
+                                 me / res["floor_s"], "<=", TARGET_FLOOR)]
+        out.append(res)
+    return out
+
+
+def target(text: str, value: float, op: str, bound: float) -> dict[str, Any]:
+    met = value >= bound if op == ">=" else value <= bound
+    return {"target": text, "value": float(value), "op": op, "bound": bound, "met": bool(met)}
 
 
 # --------------------------------------------------------------------------------------------
-# chapters and the book
+# contention: the authors' sweep with a CPU-bound process running
 # --------------------------------------------------------------------------------------------
 
-def _env() -> dict[str, str]:
-    env = dict(os.environ, INFOMECH_QUIET="1", MPLBACKEND="Agg")
-    env["PYTHONPATH"] = str(ROOT) + os.pathsep + env.get("PYTHONPATH", "")
-    return env
-
-
-def _copy_repo(dest: Path) -> Path:
-    ignore = shutil.ignore_patterns(".git", "_build", ".venv", ".jupyter_cache", "results",
-                                    "_ledger", "figures", "__pycache__", "*.egg-info")
-    shutil.copytree(ROOT, dest, ignore=ignore)
-    return dest
-
-
-def bench_chapters() -> dict[str, float]:
-    """Execute every ``book/*.ipynb`` once (nbclient, in a temporary copy of book/), seconds each."""
-    import nbformat
-    from nbclient import NotebookClient
-
-    out: dict[str, float] = {}
-    notebooks = sorted((ROOT / "book").glob("*.ipynb"))
-    with tempfile.TemporaryDirectory() as tmp:
-        book = Path(tmp) / "book"
-        shutil.copytree(ROOT / "book", book, ignore=shutil.ignore_patterns("_ledger", "figures"))
-        old = {k: os.environ.get(k) for k in ("INFOMECH_QUIET", "MPLBACKEND")}
-        os.environ.update(INFOMECH_QUIET="1", MPLBACKEND="Agg")
+def bench_contention(rounds: int) -> dict[str, Any]:
+    """The authors' sweep quiet and with one busy-looping process, interleaved (quiet, busy, ...)."""
+    authors_sweep()
+    quiet, busy = [], []
+    for _ in range(rounds):
+        quiet.append(timed(authors_sweep, 3, warmup=False)["min_s"])
+        hog = subprocess.Popen([sys.executable, "-c", "while True: pass"])
         try:
-            for nb_path in notebooks:
-                nb = nbformat.read(book / nb_path.name, as_version=4)
-                t0 = time.perf_counter()
-                NotebookClient(nb, timeout=600, kernel_name="python3",
-                               resources={"metadata": {"path": str(book)}}).execute()
-                out[nb_path.stem] = time.perf_counter() - t0
+            time.sleep(0.2)
+            busy.append(timed(authors_sweep, 3, warmup=False)["min_s"])
         finally:
-            for k, v in old.items():
-                if v is None:
-                    os.environ.pop(k, None)
-                else:
-                    os.environ[k] = v
-    return out
-
-
-def bench_book() -> dict[str, float]:
-    """``jupyter-book build .`` in a temporary copy of the repository: cold, then cached."""
-    exe = Path(sys.executable).parent / "jupyter-book"
-    out: dict[str, float] = {}
-    with tempfile.TemporaryDirectory() as tmp:
-        repo = _copy_repo(Path(tmp) / "repo")
-        for label in ("cold_s", "cached_s"):
-            t0 = time.perf_counter()
-            proc = subprocess.run([str(exe), "build", "."], cwd=repo, env=_env(),
-                                  capture_output=True, text=True)
-            out[label] = time.perf_counter() - t0
-            if proc.returncode != 0:
-                out[label.replace("_s", "_failed")] = proc.returncode
-    return out
+            hog.kill()
+            hog.wait()
+    q, b = min(quiet), min(busy)
+    qm, bm = float(np.median(quiet)), float(np.median(busy))
+    return {"quiet_min_s": q, "busy_min_s": b, "quiet_median_s": qm, "busy_median_s": bm,
+            "ratio_min": b / q, "ratio_median": bm / qm,
+            "targets": [target(f"busy/quiet <= {TARGET_CONTENTION} (medians)", bm / qm, "<=",
+                               TARGET_CONTENTION)]}
 
 
 # --------------------------------------------------------------------------------------------
-# memory: 1000 kernels on 512x512 for 100 steps, peak RSS in a fresh process
+# memory: peak RSS of a fresh process, many kernels on a large image
 # --------------------------------------------------------------------------------------------
 
 _PROBE = """
-import json, resource, sys, time
+import json, sys, time
 import torch
 from infomech import kernels as K, patterns as P
 from infomech.propagation import propagate
-def hwm():  # peak RSS of this process image in MiB (VmHWM is reset by exec; ru_maxrss is not)
+def hwm():
     for line in open("/proc/self/status"):
         if line.startswith("VmHWM:"):
             return int(line.split()[1]) / 1024
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-count, size, steps, batch, pattern = {count}, {size}, {steps}, {batch}, {pattern!r}
-x = P.delta(size) if pattern == "delta" else P.noise(size, seed=0)
+count, size, steps = {count}, {size}, {steps}
+x = P.delta(size)
 ks = K.random_kernels(count, 3, seed=0)
 r0 = hwm()
 t0 = time.perf_counter()
-tr = propagate(x, ks, steps, dtype=torch.float32, batch_size=batch, rescale=True)
+tr = propagate(x, ks, steps, rescale=True)
 dt = time.perf_counter() - t0
-print(json.dumps({{"baseline_mib": r0, "seconds": dt, "window": list(tr.window), "peak_mib": hwm(),
-                  "ru_maxrss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}}))
+print(json.dumps({{"baseline_mib": r0, "seconds": dt, "window": list(tr.window), "peak_mib": hwm()}}))
 """
 
-#: Working-set factor of the documented bound (see README): peak RSS <= R0 + bytes * (K*H*W +
-#: C_WORK * b * (H + 2r) * (W + 2r)).
-C_WORK = 5
+
+def memory_bound_mib(baseline_mib: float, count: int, window: list[int], r: int = 1,
+                     nbytes: int = 8, chunk_bytes: int = 3 * 2**20) -> float:
+    """The documented bound: R0 + bytes * K*h*w (final window) + 3 chunk buffers + sums (MiB)."""
+    h, w = window[1] - window[0], window[3] - window[2]
+    return baseline_mib + (nbytes * count * h * w + 3 * chunk_bytes + 3 * 8 * 12 * count) / 2**20 + 16
 
 
-def memory_bound_mib(baseline_mib: float, count: int, size: int, batch: int, window: list[int],
-                     nbytes: int = 4, r: int = 1) -> float:
-    """The documented bound on peak RSS in MiB (see README)."""
-    h = w = size  # the window never exceeds the image; growing windows fragment the heap
-    return baseline_mib + nbytes * (count * size * size + C_WORK * batch * (h + 2 * r) * (w + 2 * r)
-                                    ) / 2**20
-
-
-def bench_memory(pattern: str = "delta", count: int = 1000, size: int = 512, steps: int = 100,
-                 batch: int = 100) -> dict[str, Any]:
-    """Peak RSS of a fresh subprocess running a float32 propagation with ``batch_size``.
-
-    The peak is ``VmHWM`` of ``/proc/self/status`` in the child (``ru_maxrss`` is also recorded,
-    but on Linux it inherits the parent's resident size at fork, which inflates it)."""
-    code = _PROBE.format(count=count, size=size, steps=steps, batch=batch, pattern=pattern)
-    proc = subprocess.run([sys.executable, "-c", code], env=_env(), capture_output=True, text=True,
-                          cwd=ROOT)
+def bench_memory(count: int = 1000, size: int = 512, steps: int = 50) -> dict[str, Any]:
+    code = _PROBE.format(count=count, size=size, steps=steps)
+    env = dict(os.environ, INFOMECH_QUIET="1")
+    env["PYTHONPATH"] = str(ROOT) + os.pathsep + env.get("PYTHONPATH", "")
+    proc = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, cwd=ROOT)
     if proc.returncode != 0:
         return {"error": proc.stderr.strip().splitlines()[-1:]}
     res = json.loads(proc.stdout.strip().splitlines()[-1])
-    res.update(pattern=pattern, kernels=count, size=size, steps=steps, batch_size=batch,
-               dtype="float32",
-               bound_mib=memory_bound_mib(res["baseline_mib"], count, size, batch, res["window"]))
-    res["within_bound"] = res["peak_mib"] <= res["bound_mib"]
+    res.update(kernels=count, size=size, steps=steps, dtype="float64",
+               full_state_mib=8 * count * size * size / 2**20,
+               bound_mib=memory_bound_mib(res["baseline_mib"], count, res["window"]))
+    res["targets"] = [target("peak RSS within the documented bound (no full-size array per kernel)",
+                             res["peak_mib"], "<=", res["bound_mib"])]
     return res
 
 
 # --------------------------------------------------------------------------------------------
+# CUDA
+# --------------------------------------------------------------------------------------------
+
+def bench_device(device: str, rounds: int) -> dict[str, Any]:
+    """The authors' and a general sweep on ``device``: times and max |device - CPU| of the speeds."""
+    name = torch.cuda.get_device_name() if device == "cuda" else device
+    out: dict[str, Any] = {"device": device, "name": name}
+    x = P.delta(301)
+    rnd = [K.random_kernels(101, 3, seed=0)]
+    for label, fn in (("authors_sweep", authors_sweep),
+                      ("random_3x3_50_steps",
+                       lambda device="cpu": speeds_infomech(x, rnd, 50, device=device))):
+        cpu = fn()
+
+        def on_dev(fn: Callable[..., np.ndarray] = fn) -> np.ndarray:
+            v = fn(device=device)
+            if device == "cuda":
+                torch.cuda.synchronize()
+            return v
+
+        r = timed(on_dev, rounds)
+        out[label] = {"min_s": r["min_s"], "median_s": r["median_s"],
+                      "max_abs_diff_vs_cpu": float(np.max(np.abs(np.asarray(r["result"]) - cpu)))}
+    return out
+
+
+# --------------------------------------------------------------------------------------------
+
+def _lscpu_model() -> str:
+    try:
+        for line in subprocess.run(["lscpu"], capture_output=True, text=True).stdout.splitlines():
+            if line.startswith("Model name:"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown"
+
 
 def _machine() -> dict[str, Any]:
-    thp = Path("/sys/kernel/mm/transparent_hugepage/enabled")
-    return {"platform": platform.platform(), "python": platform.python_version(),
-            "torch": torch.__version__, "numpy": np.__version__, "cpus": os.cpu_count(),
+    try:
+        load = os.getloadavg()[0]
+    except OSError:
+        load = None
+    return {"cpu_model": _lscpu_model(), "cpus": os.cpu_count(), "platform": platform.platform(),
+            "python": platform.python_version(), "torch": torch.__version__, "numpy": np.__version__,
             "torch_threads": torch.get_num_threads(),
-            "transparent_hugepages": thp.read_text().strip() if thp.exists() else None}
+            "cpu_capability": torch.backends.cpu.get_cpu_capability(), "load_average_1min": load}
+
+
+def _fmt_workload(res: dict[str, Any]) -> list[str]:
+    lines = [res["workload"],
+             f"  computed px-steps {res['px_steps'] / 1e6:.2f} M; floor {res['floor_s'] * 1e3:.2f} ms",
+             f"  {'method':14s} {'min s':>9s} {'median s':>9s} {'cpu s':>9s} {'Mpx-st/s':>9s} {'x floor':>8s}"
+             f" {'max|dv|':>9s}  agrees"]
+    for k, v in res["methods"].items():
+        lines.append(f"  {k:14s} {v['min_s']:9.4f} {v['median_s']:9.4f} {v['cpu_min_s']:9.4f} "
+                     f"{v['px_steps_per_s'] / 1e6:9.1f} {v['x_floor']:8.1f} {v['max_abs_diff']:9.1e}  "
+                     f"{'yes' if v['agrees'] else 'NO'} ({v['precision']}, tol {TOL[v['precision']]:g})")
+    return lines
+
+
+def _fmt_targets(res: dict[str, Any]) -> list[str]:
+    return [f"  TARGET {t['target']}: {t['value']:.2f} {t['op']} {t['bound']:g} -> "
+            f"{'met' if t['met'] else 'NOT met'}" for t in res.get("targets", [])]
 
 
 def report(res: dict[str, Any]) -> str:
-    lines = [f"infomech benchmarks ({res['date']}, {res['machine']['cpus']} CPUs, "
-             f"torch {res['machine']['torch']})"]
-    bw = res["bandwidth"]
-    lines.append(f"memory bandwidth floor: {bw['bytes_per_s'] / 1e9:.2f} GB/s (copy, read+write) "
-                 f"= {bw['float64_px_per_s'] / 1e6:.0f} M float64 px/s")
-    s = res["sweep"]
-    lines += [
-        f"speed-law sweep: {s['protocol']}",
-        f"  (a) infomech batched, light cone   {s['infomech_s']:8.3f} s  "
-        f"(median {s['infomech_median_s']:.3f})",
-        f"  (a) infomech batched, no cone      {s['infomech_no_cone_s']:8.3f} s",
-        f"  (b) scipy.ndimage.correlate loop   {s['scipy_loop_s']:8.3f} s  "
-        f"(median {s['scipy_loop_median_s']:.3f})",
-        f"  ratio (b)/(a): {s['ratio']:.1f}x best-of, {s['ratio_median']:.1f}x median "
-        f"(target >= 30x: {'met' if s['ratio'] >= 30 else 'NOT met'}); without the light cone "
-        f"{s['ratio_no_cone']:.2f}x",
-        f"  agreement: max |v_a - v_b| = {s['max_abs_speed_diff']:.1e} px/step "
-        f"(no cone {s['max_abs_speed_diff_no_cone']:.1e})",
-        f"  px-steps/s: nominal (full 301x301) {s['nominal_px_steps_per_s'] / 1e6:.0f} M, "
-        f"computed (light-cone windows) {s['computed_px_steps_per_s'] / 1e6:.1f} M, "
-        f"no cone {s['no_cone_px_steps_per_s'] / 1e6:.1f} M "
-        f"({100 * s['floor_fraction_no_cone']:.0f}% of the bandwidth floor), "
-        f"scipy {s['scipy_px_steps_per_s'] / 1e6:.1f} M",
-    ]
-    if "chapters" in res:
-        lines.append("chapter execution (nbclient, temp copy):")
-        lines += [f"  {k:30s} {v:7.1f} s" for k, v in res["chapters"].items()] or ["  (no chapters)"]
-    if "book" in res:
-        b = res["book"]
-        lines.append(f"book build: cold {b['cold_s']:.1f} s, cached {b['cached_s']:.1f} s"
-                     + ("  (FAILED)" if any(k.endswith("_failed") for k in b) else ""))
-    for m in res.get("memory", []):
-        if "error" in m:
-            lines.append(f"memory: ERROR {m['error']}")
-            continue
-        lines.append(
-            f"memory: {m['kernels']} kernels, {m['size']}x{m['size']} {m['pattern']}, {m['steps']} steps,"
-            f" float32, batch_size {m['batch_size']}: peak RSS {m['peak_mib']:.0f} MiB (baseline "
-            f"{m['baseline_mib']:.0f}), bound {m['bound_mib']:.0f} MiB "
-            f"({'within' if m['within_bound'] else 'EXCEEDED'}), {m['seconds']:.0f} s")
+    m = res["machine"]
+    fl = res["floor"]
+    lines = [f"infomech benchmarks {res['date']}: {m['cpu_model']}, {m['cpus']} cores, torch {m['torch']} "
+             f"({m['cpu_capability']}), 1 thread per method, load average {m['load_average_1min']}",
+             f"floor rates: copy {fl['copy_bytes_per_s'] / 1e9:.1f} GB/s (read+write), float64 matmul "
+             f"{fl['float64_flop_per_s'] / 1e9:.1f} GFLOP/s (1 thread)"]
+    for res_w in [res["authors"], *res.get("general", []), *res.get("long", [])]:
+        lines += _fmt_workload(res_w) + _fmt_targets(res_w)
+    if "contention" in res:
+        c = res["contention"]
+        lines.append(f"contention (authors' sweep, one busy-loop process): quiet "
+                     f"{c['quiet_median_s']:.4f} s, busy {c['busy_median_s']:.4f} s "
+                     f"(medians; mins {c['quiet_min_s']:.4f} / "
+                     f"{c['busy_min_s']:.4f})")
+        lines += _fmt_targets(c)
+    if "memory" in res:
+        mm = res["memory"]
+        if "error" in mm:
+            lines.append(f"memory: ERROR {mm['error']}")
+        else:
+            lines.append(f"memory: {mm['kernels']} random 3x3 kernels, {mm['size']}x{mm['size']} delta, "
+                         f"{mm['steps']} steps, float64: peak RSS {mm['peak_mib']:.0f} MiB (baseline "
+                         f"{mm['baseline_mib']:.0f}; a full (K, H, W) state alone would be "
+                         f"{mm['full_state_mib']:.0f} MiB), bound {mm['bound_mib']:.0f} MiB, "
+                         f"{mm['seconds']:.1f} s")
+            lines += _fmt_targets(mm)
+    if "device" in res:
+        d = res["device"]
+        lines.append(f"device {d['device']} ({d['name']}):")
+        for k in ("authors_sweep", "random_3x3_50_steps"):
+            lines.append(f"  {k}: {d[k]['min_s']:.4f} s min, {d[k]['median_s']:.4f} s median, "
+                         f"max |v_device - v_cpu| = {d[k]['max_abs_diff_vs_cpu']:.1e} px/step")
+    allt = [t for w in [res["authors"], *res.get("general", []), *res.get("long", []),
+                        res.get("contention", {}), res.get("memory", {})] for t in w.get("targets", [])]
+    lines.append(f"targets met: {sum(t['met'] for t in allt)} of {len(allt)}")
     return "\n".join(lines)
+
+
+def _write(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, path)
 
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m benchmarks.run", description=__doc__.split("\n")[0])
-    ap.add_argument("--quick", action="store_true", help="sweep and bandwidth only")
-    ap.add_argument("--book", action="store_true", help="also time a cold and a cached book build")
-    ap.add_argument("--memory-full", action="store_true",
-                    help="also the worst case for memory: 1000 kernels on 512x512 noise (no light "
-                         "cone), 5 steps")
-    ap.add_argument("--repeats", type=int, default=7, help="repeats of (a) (best-of)")
-    ap.add_argument("--scipy-repeats", type=int, default=2, help="repeats of (b) (best-of)")
+    ap.add_argument("--quick", action="store_true",
+                    help="fewer rounds; no full-image scipy loop, no long-run baseline, no memory probe")
+    ap.add_argument("--device", default=None,
+                    help="also run the sweeps on this torch device (e.g. cuda) and compare with the CPU")
+    ap.add_argument("--no-contention", action="store_true", help="skip the busy-machine measurement")
     ap.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results")
     args = ap.parse_args(argv)
+    if args.device is not None:
+        try:
+            dev = torch.device(args.device)
+        except RuntimeError:
+            print(f"--device: unknown torch device {args.device!r}", file=sys.stderr)
+            return 2
+        if dev.type == "cuda" and not torch.cuda.is_available():
+            print("--device cuda: no CUDA device is available here", file=sys.stderr)
+            return 2
 
+    os.environ.setdefault("INFOMECH_QUIET", "1")
+    torch.set_num_threads(1)
     res: dict[str, Any] = {"date": _dt.datetime.now(_dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
-                           "machine": _machine()}
-    res["bandwidth"] = bandwidth()
-    res["sweep"] = bench_sweep(args.repeats, args.scipy_repeats, res["bandwidth"]["float64_px_per_s"])
+                           "machine": _machine(), "quick": args.quick}
+    res["floor"] = machine_floor()
+    res["authors"] = bench_authors(res["floor"], args.quick)
+    res["general"] = bench_general(res["floor"], args.quick)
+    res["long"] = bench_long(res["floor"], args.quick)
+    if not args.no_contention:
+        res["contention"] = bench_contention(2 if args.quick else 4)
     if not args.quick:
-        res["chapters"] = bench_chapters()
-        res["memory"] = [bench_memory("delta")]
-        if args.memory_full:
-            res["memory"].append(bench_memory("noise", steps=5))
-    if args.book:
-        res["book"] = bench_book()
-    text = json.dumps(res, indent=1, sort_keys=True) + "\n"
+        res["memory"] = bench_memory()
+    if args.device is not None:
+        res["device"] = bench_device(args.device, 3)
+    text = json.dumps(res, indent=1, sort_keys=True, default=float) + "\n"
     stamp = res["date"].replace(":", "").replace("-", "")
-    atomic_write_text(args.out / "latest.json", text)
-    atomic_write_text(args.out / f"bench-{stamp}.json", text)
+    _write(args.out / "latest.json", text)
+    _write(args.out / f"bench-{stamp}.json", text)
     print(report(res))
     return 0
 
