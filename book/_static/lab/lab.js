@@ -883,8 +883,11 @@
       mark(p.t, "#e4002b");
       ctx.restore();
       // colour bar and its scale
-      const cb = this.colourbar.getContext("2d");
-      for (let i = 0; i < 256; i++) { cb.fillStyle = cssColour(map, i / 255); cb.fillRect(i, 0, 1, 10); }
+      if (this.barMap !== map) {  // redrawn only when the colour map changes
+        const cb = this.colourbar.getContext("2d");
+        for (let i = 0; i < 256; i++) { cb.fillStyle = cssColour(map, i / 255); cb.fillRect(i, 0, 1, 10); }
+        this.barMap = map;
+      }
       const e = v2 => (Math.abs(v2) >= 1e4 || (v2 !== 0 && Math.abs(v2) < 1e-3) ? v2.toExponential(2) : fmt(v2, 3));
       this.scale.innerHTML = "";
       this.scale.append(el("span", { text: signed ? e(-top) : "0" }), el("span", { text: signed ? "0" : "" }),
@@ -1027,13 +1030,14 @@
     return rows.join("\n");
   }
 
-  /** Throughput of step + render, synchronously (steps per second), for the browser test. */
-  function benchmark(lab, steps) {
+  /** Throughput of step + render (or the step alone), synchronously, for the browser test. */
+  function benchmark(lab, steps, render = true) {
     lab.pause();
     lab.rebuild();
     const start = performance.now();
-    for (let i = 0; i < steps; i++) { lab.stepOnce(); lab.render(); }
+    for (let i = 0; i < steps; i++) { lab.stepOnce(); if (render) lab.render(); }
     const ms = performance.now() - start;
+    if (!render) lab.render();
     return { steps, ms, stepsPerSecond: steps / (ms / 1000), window: Object.assign({}, lab.prop.box) };
   }
 
