@@ -108,13 +108,20 @@ def _display(data: dict[str, Any], metadata: dict[str, Any]) -> None:
     display(data, raw=True, metadata=metadata)
 
 
-def _execution_count() -> int | None:
-    """The running cell's execution count (to place a figure in the downloadable notebook)."""
+def cell_digest(source: str) -> str:
+    """SHA-1 of a code cell's stripped source: identifies the cell that drew a figure."""
+    import hashlib
+
+    return hashlib.sha1(source.strip().encode("utf-8")).hexdigest()
+
+
+def _running_cell() -> str | None:
+    """:func:`cell_digest` of the running cell (to place a figure in the downloadable notebook)."""
     try:
         import IPython
 
         shell = IPython.get_ipython()
-        return None if shell is None else int(shell.execution_count)
+        return None if shell is None else cell_digest(shell.user_ns["_ih"][-1])
     except Exception:  # pragma: no cover
         return None
 
@@ -188,7 +195,8 @@ def publish_verdict(verdict: Any, *, chapter: str) -> None:
     rule = verdict.rule
     publish(key, verdict.sentence(), chapter=chapter, rule=rule)
     publish(f"{key}-word", verdict.word, chapter=chapter, rule=rule)
-    publish(f"{key}-value", verdict.value, chapter=chapter, rule=rule)
+    value = verdict.value if isinstance(verdict.value, str) else f"{float(verdict.value):.3g}"
+    publish(f"{key}-value", value, chapter=chapter, rule=rule)  # text: the intro glues it as such
     publish(f"{key}-rule", rule, chapter=chapter)
     publish(f"{key}-decisive", verdict.decisive, chapter=chapter)
 
@@ -392,7 +400,7 @@ def save_figure(fig: Any, name: str, *, chapter: str, params: Mapping[str, Any],
     _display(data, {"scrapbook": {"name": name, "mime_prefix": GLUE_PREFIX},
                     "image/png": {"width": round(width * 96 / FIGURE_DPI)},
                     META_KEY: {"figure": prov, "svg": svg.decode("utf-8"),
-                               "execution_count": _execution_count()}})
+                               "cell": _running_cell()}})
     if close:
         import matplotlib.pyplot as plt
 

@@ -124,6 +124,7 @@ def test_verdict_is_published_under_five_keys(outputs):
     pub.publish_verdict(v, chapter="demo")
     assert pub._LEDGERS["demo"]["verdict-demo-word"]["value"] == "approximate"
     assert pub._LEDGERS["demo"]["verdict-demo"]["value"] == "Approximate: within 0.05"
+    assert pub._LEDGERS["demo"]["verdict-demo-value"]["value"] == "0.05"
     assert set(pub._LEDGERS["demo"]) == {f"verdict-demo{s}" for s in ("", "-word", "-value", "-rule",
                                                                      "-decisive")}
 

@@ -248,7 +248,7 @@ def _records(app: Any) -> dict[str, dict[str, list[dict[str, Any]]]]:
             if "figure" in meta:
                 data = output.get("data", {})
                 figures.append({"prov": meta["figure"], "svg": meta.get("svg"),
-                                "png": data.get("image/png"), "cell": meta.get("execution_count"),
+                                "png": data.get("image/png"), "cell": meta.get("cell"),
                                 "width": (output.get("metadata") or {}).get("image/png", {}).get("width")})
         out[doc] = {"claims": claims, "figures": figures}
     app._infomech_records = out
@@ -456,16 +456,20 @@ def _claim_rows(app: Any) -> list[dict[str, Any]]:
 def _for_download(nb: dict[str, Any], figures: list[dict[str, Any]]) -> dict[str, Any]:
     """The executed notebook as readers download it: each figure shown as an image output of the
     cell that drew it (myst-nb moved the glued figures out of the cells)."""
+    from infomech.publish import cell_digest
+
     nb = copy.deepcopy(nb)
-    by_cell: dict[int, list[dict[str, Any]]] = {}
+    by_cell: dict[str, list[dict[str, Any]]] = {}
     for fig in figures:
         if fig["png"] and fig["cell"] is not None:
-            by_cell.setdefault(int(fig["cell"]), []).append(fig)
+            by_cell.setdefault(str(fig["cell"]), []).append(fig)
     placed = 0
     for cell in nb.get("cells", []):
-        if cell.get("cell_type") != "code" or cell.get("execution_count") not in by_cell:
+        if cell.get("cell_type") != "code":
             continue
-        for fig in by_cell[cell["execution_count"]]:
+        source = cell.get("source", "")
+        digest = cell_digest("".join(source) if isinstance(source, list) else source)
+        for fig in by_cell.pop(digest, []):
             meta = {"image/png": {"width": fig["width"]}} if fig.get("width") else {}
             cell.setdefault("outputs", []).append({
                 "output_type": "display_data", "metadata": meta,

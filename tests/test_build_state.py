@@ -1,0 +1,160 @@
+"""The built book never shows claims it did not compute (issue: build state).
+
+A miniature book (one chapter, the real book extension, a copy of the real library) is built with
+jupyter-book and then put through the scenarios that once left the real book wrong:
+
+1. side files deleted: the executed notebooks and glue files of the build are removed by hand;
+2. a chapter run partly, interactively, elsewhere (as nbval or a Jupyter session would);
+3. library code edited: the chapter must be re-executed and the HTML and claims.json must change.
+
+After each, the HTML, ``claims.json`` and the Figures page must agree with a complete execution.
+Also checked: the SmallCNN cache lives in the project's build folder.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+JB = Path(sys.executable).with_name("jupyter-book")
+
+pytestmark = pytest.mark.skipif(not JB.exists(), reason="jupyter-book is not installed")
+
+CHAPTER = [
+    ("markdown", "# Demo chapter\n\nThe value is {glue:text}`demo-value` and its double "
+                 "{glue:text}`demo-double`.\n"),
+    ("code", "import matplotlib.pyplot as plt\n\nfrom infomech import _demo\n"
+             "from infomech.publish import publish, save_figure\n"),
+    ("code", "publish('demo-value', _demo.VALUE, chapter='demo', digits=3)\n"
+             "publish('verdict-demo', 'Holds: demo', chapter='demo')\n"),
+    ("code", "publish('demo-double', 2 * _demo.VALUE, chapter='demo', digits=3)\n"
+             "fig, ax = plt.subplots(figsize=(4, 3))\nax.plot([0, 1], [0, _demo.VALUE])\n"
+             "save_figure(fig, 'fig-demo', chapter='demo', params={'value': _demo.VALUE})\n"),
+    ("markdown", "```{glue:figure} fig-demo\n:name: fig-demo\n\nThe demo figure.\n```\n"),
+]
+
+
+def _project(tmp: Path) -> Path:
+    proj = tmp / "book-project"
+    shutil.copytree(ROOT / "infomech", proj / "infomech", ignore=shutil.ignore_patterns("__pycache__"))
+    (proj / "infomech" / "_demo.py").write_text("VALUE = 1.25\n")
+    shutil.copytree(ROOT / "book" / "_ext", proj / "book" / "_ext",
+                    ignore=shutil.ignore_patterns("__pycache__"))
+    for name in ("pyproject.toml",):
+        shutil.copy2(ROOT / name, proj / name)
+    (proj / "requirements").mkdir()
+    shutil.copy2(ROOT / "requirements" / "lock.txt", proj / "requirements" / "lock.txt")
+    (proj / "_config.yml").write_text(
+        "title: demo\nonly_build_toc_files: true\n"
+        "execute:\n  execute_notebooks: cache\n  cache: _build/.jupyter_cache\n  run_in_temp: false\n"
+        "  raise_on_error: true\n  timeout: 120\n"
+        "sphinx:\n  local_extensions:\n    infomech_site: book/_ext\n"
+        "  config:\n    numfig: true\n    suppress_warnings: ['mystnb.unknown_mime_type']\n")
+    (proj / "_toc.yml").write_text("format: jb-book\nroot: book/intro\nchapters:\n"
+                                   "  - file: book/demo\n  - file: book/figures\n")
+    (proj / "book" / "intro.md").write_text(
+        "# Intro\n\nDemo verdict: {glue:text}`demo.ipynb::verdict-demo:s`.\n")
+    (proj / "book" / "figures.md").write_text("# Figures\n\n```{infomech-figure-list}\n```\n")
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_markdown_cell(src) if kind == "markdown" else nbformat.v4.new_code_cell(src)
+                for kind, src in CHAPTER]
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nbformat.write(nb, proj / "book" / "demo.ipynb")
+    return proj
+
+
+def _env(proj: Path) -> dict[str, str]:
+    env = dict(os.environ, PYTHONPATH=str(proj), INFOMECH_QUIET="1", MPLBACKEND="Agg",
+               OMP_NUM_THREADS="1")
+    return env
+
+
+def _build(proj: Path) -> str:
+    out = subprocess.run([str(JB), "build", "."], cwd=proj, env=_env(proj), capture_output=True,
+                         text=True, timeout=600)
+    assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-3000:]
+    return out.stdout + out.stderr
+
+
+def _claims(proj: Path) -> dict:
+    doc = json.loads((proj / "_build" / "html" / "claims.json").read_text())
+    return {row["key"]: row["value"] for row in doc["claims"]}
+
+
+def _html(proj: Path, page: str) -> str:
+    return (proj / "_build" / "html" / "book" / f"{page}.html").read_text(encoding="utf-8")
+
+
+def _assert_complete(proj: Path, value: float) -> None:
+    claims = _claims(proj)
+    assert claims == {"demo-value": value, "demo-double": round(2 * value, 3), "verdict-demo": "Holds: demo"}
+    html = _html(proj, "demo")
+    assert f'The value is <span class="pasted-text">{value}</span>' in html
+    assert "<img" in html.split('id="fig-demo"', 1)[1].split("</figure>", 1)[0]
+    figures = _html(proj, "figures")
+    assert 'id="fig-entry-fig-demo"' in figures
+    prov = json.loads((proj / "_build" / "html" / "_static" / "figures" / "fig-demo.json").read_text())
+    assert prov["params"] == {"value": value}
+    assert 'Demo verdict: <span class="pasted-text">Holds: demo</span>' in _html(proj, "intro")
+    download = json.loads((proj / "_build" / "html" / "_sources" / "book" / "demo.ipynb").read_text())
+    images = [o for c in download["cells"] for o in c.get("outputs", []) if "image/png" in o.get("data", {})]
+    assert len(images) == 1, "the downloadable notebook must show the figure"
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory):
+    proj = _project(tmp_path_factory.mktemp("build-state"))
+    _build(proj)
+    return proj
+
+
+def test_a_fresh_build_is_complete(project):
+    _assert_complete(project, 1.25)
+
+
+def test_deleted_build_files_and_a_partial_interactive_run_do_not_change_the_book(project):
+    before = (project / "_build" / "html" / "claims.json").read_bytes()
+    for name in ("demo.ipynb", "demo.glue.json"):
+        (project / "_build" / "jupyter_execute" / "book" / name).unlink()
+    # a reader runs only the first cells of the chapter, in the chapter's folder
+    nb = nbformat.read(project / "book" / "demo.ipynb", as_version=4)
+    nb.cells = nb.cells[:3]
+    from nbclient import NotebookClient
+
+    os.environ.update(PYTHONPATH=str(project))  # the kernel imports the project's copy
+    try:
+        NotebookClient(nb, timeout=120, resources={"metadata": {"path": str(project / "book")}}).execute()
+    finally:
+        os.environ.pop("PYTHONPATH", None)
+    _build(project)
+    _assert_complete(project, 1.25)
+    assert (project / "_build" / "html" / "claims.json").read_bytes() == before  # byte-identical
+
+
+def test_editing_the_library_re_executes_the_chapter(project):
+    (project / "infomech" / "_demo.py").write_text("VALUE = 2.5\n")
+    log = _build(project)
+    assert "re-executing every chapter" in log
+    _assert_complete(project, 2.5)
+
+
+def test_two_cold_builds_give_identical_claims(project, tmp_path):
+    first = (project / "_build" / "html" / "claims.json").read_bytes()
+    shutil.rmtree(project / "_build")
+    _build(project)
+    assert (project / "_build" / "html" / "claims.json").read_bytes() == first
+
+
+def test_smallcnn_cache_lives_in_the_build_folder(monkeypatch):
+    from infomech import smallcnn
+
+    monkeypatch.delenv("INFOMECH_CACHE_DIR", raising=False)
+    assert smallcnn.cache_dir().resolve() == (ROOT / "_build" / "cache").resolve()
