@@ -25,16 +25,16 @@ import html as _html
 import io
 import json
 import math
-import os
 import subprocess
 import sys
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
 import numpy as np
 
 from ._io import atomic_write_text  # noqa: F401  (re-exported: older callers import it from here)
+from .progress import progress, progress_enabled  # noqa: F401  (re-exported for the chapters)
 
 #: Public repository of the project (placeholder until it is published).
 REPOSITORY_URL = "https://github.com/infomech/infomech"
@@ -405,51 +405,6 @@ def save_figure(fig: Any, name: str, *, chapter: str, params: Mapping[str, Any],
         import matplotlib.pyplot as plt
 
         plt.close(fig)
-
-
-def _quiet() -> bool:
-    return os.environ.get("INFOMECH_QUIET", "").strip().lower() not in ("", "0", "false", "no")
-
-
-def _in_kernel() -> bool:
-    """True inside an interactive Jupyter kernel."""
-    ipython = sys.modules.get("IPython")
-    if ipython is None:
-        return False
-    try:
-        shell = ipython.get_ipython()  # type: ignore[attr-defined]
-    except Exception:
-        return False
-    return shell is not None and "IPKernelApp" in getattr(shell, "config", {})
-
-
-def progress_enabled() -> bool:
-    """Whether :func:`progress` shows a bar: not when ``INFOMECH_QUIET`` is set (the book build and
-    the test run set it); otherwise in a Jupyter kernel or when standard error is a terminal."""
-    if _quiet():
-        return False
-    if _in_kernel():
-        return True
-    try:
-        return sys.stderr.isatty()
-    except (AttributeError, ValueError):
-        return False
-
-
-def progress(iterable: Iterable[_T], **kwargs: Any) -> Iterator[_T]:
-    """Wrap ``iterable`` in a tqdm progress bar when run interactively, silently otherwise.
-
-    Keyword arguments go to :class:`tqdm.tqdm` (``desc``, ``total``, ``unit``, ...); ``disable``
-    given explicitly wins over the automatic choice.
-    """
-    kwargs.setdefault("disable", not progress_enabled())
-    if kwargs["disable"]:
-        return iter(iterable)
-    from tqdm import tqdm
-
-    kwargs.setdefault("leave", False)
-    kwargs.setdefault("dynamic_ncols", True)
-    return iter(tqdm(iterable, **kwargs))
 
 
 def _fmt(value: Any) -> str:
