@@ -35,6 +35,11 @@ SPEC = ClaimSpec(
         "five": {"EfficientNet-Lite0": "efficientnet_lite0", "PP-OCRv4 det": "ppocr_det",
                  "PP-OCRv4 rec": "ppocr_rec", "PP-OCR cls": "ppocr_cls"},
         "authors": {"VGG16": "vgg16", "ResNet50": "resnet50"},
+        # glue-key slugs of the networks (dct-<slug>-dcgrad, ...)
+        "slugs": {"EfficientNet-Lite0": "effnet", "MobileNetV2": "mnv2", "MTCNN (P+R+O)": "mtcnn",
+                  "PP-OCRv4 det": "ppocr-det", "PP-OCRv4 rec": "ppocr-rec", "PP-OCR cls": "ppocr-cls",
+                  "SmallCNN (digits)": "smallcnn", "SmallCNN at init": "smallcnn-init",
+                  "i.i.d. Gaussian": "random"},
         "seed": 0,
         "weightings": ["energy", "kernel"],
         "default_weighting": "energy",
@@ -49,14 +54,17 @@ SPEC = ClaimSpec(
     },
 )
 
-RULE = ("per network (energy weighting, the authors'): 'dominated' if DC, grad_x and grad_y are each "
-        f"enriched (i.i.d. z > {sp.ENRICHED_Z:g} and layer t-test p < {sp.ALPHA:g}), hold the majority "
-        f"(layer t-test of share > 1/2, p < {sp.ALPHA:g}) and are the top three by >= {sp.TIE_MARGIN:g}; "
+RULE = ("per network (energy weighting, the authors'): 'dominated' if $\\Sigma$, $\\nabla_x$ and "
+        f"$\\nabla_y$ are each enriched (i.i.d. z > {sp.ENRICHED_Z:g} and layer t-test "
+        f"p < {sp.ALPHA:g}), hold the majority "
+        f"(layer t-test of share > 1/2, p < {sp.ALPHA:g}) and are the top three by at least "
+        f"{sp.TIE_MARGIN:g}; "
         "'enriched' if each is enriched but not dominant; else 'neither'. The claim holds if every "
         "trained network is dominated, fails if none is dominated or enriched, mixed otherwise")
 
-FILTERS_RULE = ("beta^2 predicts the speed if Spearman's rho (point split) has a 95 % bootstrap lower "
-                "bound >= 0.7 in every network; the first moment predicts the direction if the median "
+FILTERS_RULE = ("$\\beta^2$ predicts the speed if Spearman's rho of $\\sqrt{\\beta^2}$ (point split) with "
+                "the measured speed has a 95 % bootstrap lower bound of at least 0.7 in every network; "
+                "the first moment predicts the direction if the median "
                 "angle between measured and predicted motion is < 22.5 degrees; holds if both, fails "
                 "if neither, mixed otherwise")
 
@@ -147,6 +155,34 @@ def weighting_dependence(result: dict[str, Any]) -> dict[str, dict[str, str]]:
     return out
 
 
+def odd_below(result: dict[str, Any], split: str = "point") -> list[str]:
+    """Trained networks whose odd share is significantly below the null (layer t-test, p < ALPHA)."""
+    return [name for name in result["trained"] if result["odd"][name][split][2] < sp.ALPHA]
+
+
+def depthwise_higher(result: dict[str, Any]) -> list[str]:
+    """Networks with both kinds whose depthwise layers have the larger DC + gradient share
+    (by more than :data:`~infomech.spectrum.TIE_MARGIN`, so no near-tie decides a count)."""
+    return [name for name, d in result["kind_share"].items()
+            if d["depthwise"] - d["full"] > sp.TIE_MARGIN]
+
+
+def full_higher(result: dict[str, Any]) -> list[str]:
+    """Networks with both kinds whose full layers have the larger share (by more than TIE_MARGIN)."""
+    return [name for name, d in result["kind_share"].items()
+            if d["full"] - d["depthwise"] > sp.TIE_MARGIN]
+
+
+def filter_rows(result: dict[str, Any]) -> list[dict[str, Any]]:
+    """Rows of the real-filter table: network, predictor, Spearman's rho and interval, median error."""
+    labels = {"beta_point": "sqrt(beta^2), point split", "beta_square": "sqrt(beta^2), square split",
+              "grad_share": "sqrt(gradient share)", "first_moment": "|first moment|"}
+    return [{"network": name, "predictor": labels[k], "Spearman rho": c["spearman"],
+             "95% low": c["ci95"][0], "95% high": c["ci95"][1],
+             "median |error| (px/step)": c["median_abs_error"]}
+            for name, s in result["filter_summary"].items() for k, c in s["correlations"].items()]
+
+
 def near_ties(result: dict[str, Any]) -> list[str]:
     """Networks (and weightings) whose verdict sits on a near-tie (should be empty)."""
     return [f"{name} [{w}]" for name, vs in result["verdicts"].items() for w, v in vs.items()
@@ -161,12 +197,13 @@ def verdict(result: dict[str, Any]) -> Verdict:
     word = HOLDS if n_dom == n else FAILS if n_dom + n_enr == 0 else MIXED
     dc_only = [name for name in c["neither"] if result["verdicts"][name]["energy"].enriched == ("DC",)]
     dep = weighting_dependence(result)
-    detail = (f"dominated in {n_dom} of {n} trained networks ({', '.join(c['dominated']) or 'none'}), "
-              f"enriched but not dominant in {n_enr}; in {len(dc_only)} the excess is DC only "
-              f"({', '.join(dc_only) or 'none'}); the word is the same under kernel weighting"
-              if all(v['energy'].word == v['kernel'].word for v in result["verdicts"].values()) else
-              f"dominated in {n_dom} of {n} trained networks; the verdict changes with the weighting "
-              f"for {', '.join(dep)}")
+    same = all(v["energy"].word == v["kernel"].word for v in result["verdicts"].values())
+    detail = (f"$\\Sigma$, $\\nabla_x$ and $\\nabla_y$ dominate in {n_dom} of {n} trained networks "
+              f"({', '.join(c['dominated']) or 'none'}), are enriched without dominating in {n_enr}, and "
+              f"in {len(dc_only)} the excess over the null is the DC basis alone "
+              f"({', '.join(dc_only) or 'none'}); "
+              + ("the verdicts are the same with every kernel scaled to unit energy" if same else
+                 f"with every kernel scaled to unit energy the verdict changes for {', '.join(dep)}"))
     return Verdict(claim="dct", word=word, decisive="trained networks dominated by DC and gradients",
                    value=f"{n_dom} of {n}", rule=RULE, detail=detail)
 
@@ -182,10 +219,10 @@ def filters_verdict(result: dict[str, Any], spec: ClaimSpec = SPEC) -> Verdict:
     word = HOLDS if speed_ok and dir_ok else FAILS if not (speed_ok or dir_ok) else MIXED
     worst = min(lows, key=lows.get)
     better = [name for name, s in summ.items() if s["rho_first_moment_minus_beta_point_ci95"][0] > 0]
-    detail = (f"Spearman rho of sqrt(beta^2) with the measured speed >= {lows[worst]:.2f} (95 % lower "
-              f"bound, {worst}); median direction error <= {max(angles.values()):.1f} degrees; the "
-              f"first moment ranks the speeds better than beta^2 in {len(better)} of {len(summ)} "
-              "networks (paired bootstrap)")
+    detail = (f"Spearman's rho of $\\sqrt{{\\beta^2}}$ with the measured speed is at least "
+              f"{lows[worst]:.2f} (95 % lower bound, {worst}); the median direction error is at most "
+              f"{max(angles.values()):.1f} degrees; the first moment ranks the speeds better than "
+              f"$\\beta^2$ in {len(better)} of {len(summ)} networks (paired bootstrap)")
     return Verdict(claim="dct-filters", word=word,
-                   decisive="lowest 95 % bound of Spearman's rho, sqrt(beta^2) vs speed",
+                   decisive="lowest 95 % bound of Spearman's rho, $\\sqrt{\\beta^2}$ against speed",
                    value=round(lows[worst], 2), rule=FILTERS_RULE, detail=detail)
