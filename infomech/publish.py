@@ -34,6 +34,7 @@ from typing import Any, TypeVar
 import numpy as np
 
 from ._io import atomic_write_text  # noqa: F401  (re-exported: older callers import it from here)
+from .numbers import DEFAULT_DIGITS, fmt_bound, rounded  # noqa: F401  (re-exported for the chapters)
 from .progress import progress, progress_enabled  # noqa: F401  (re-exported for the chapters)
 
 #: Public repository of the project (placeholder until it is published).
@@ -68,9 +69,6 @@ def _plain(value: Any) -> Any:
     return value
 
 
-#: Decimals that published floats are rounded to by default: round-off noise (1e-16 from a changed
-#: summation order, a signed zero) must not change a glued number between builds or machines.
-DEFAULT_DIGITS = 10
 
 
 def _stable(value: Any, digits: int) -> Any:
@@ -199,22 +197,6 @@ def publish_verdict(verdict: Any, *, chapter: str) -> None:
     publish(f"{key}-value", value, chapter=chapter, rule=rule)  # text: the intro glues it as such
     publish(f"{key}-rule", rule, chapter=chapter)
     publish(f"{key}-decisive", verdict.decisive, chapter=chapter)
-
-
-def fmt_bound(x: float, floor: float = 1e-12, sig: int = 2) -> str:
-    """A measured error for people: ``"< 1e-12 (machine precision)"`` below ``floor``, else
-    ``x`` with ``sig`` significant digits (``"3.2e-05"``, ``"0.018"``).
-
-    Never writes ``0.0e+00``: an error at round-off level is stated as the bound it is.
-    """
-    x = abs(float(x))
-    if math.isnan(x):
-        raise ValueError("fmt_bound: the error is NaN")
-    if x < floor:
-        return f"< {floor:.0e} (machine precision)".replace("e-0", "e-")
-    if 1e-3 <= x < 1e4:
-        return f"{x:.{sig}g}"
-    return f"{x:.{max(sig - 1, 0)}e}".replace("e-0", "e-").replace("e+0", "e+")
 
 
 def _cell(value: Any, fmt: str | None) -> str:
@@ -430,18 +412,6 @@ def print_ledger(chapter: str) -> None:
         raise ValueError(f"chapter {chapter!r} has published nothing in this session")
     for key in sorted(ledger):
         print(f"{key}: {_fmt(ledger[key]['value'])}")
-
-
-def rounded(x: Any, digits: int = 3) -> Any:
-    """``x`` rounded to ``digits`` decimals for printing, with ``-0.0`` turned into ``0.0``.
-
-    Numpy-aware: a Python or numpy scalar gives a ``float``, an array (or list/tuple, or torch
-    tensor via ``numpy()``) gives a float ``ndarray``.
-    """
-    if hasattr(x, "detach"):  # torch tensor
-        x = x.detach().cpu().numpy()
-    arr = np.round(np.asarray(x, dtype=float), digits) + 0.0
-    return float(arr) if arr.ndim == 0 else arr
 
 
 __all__ = ["DEFAULT_DIGITS", "FIGURE_DPI", "Table", "code_url", "fmt_bound", "git_commit", "print_ledger",
