@@ -56,8 +56,13 @@ define run_pytest
 	elif [ $$rc -ne 0 ]; then exit $$rc; fi
 endef
 
+# Unit tests under coverage; the per-module report is printed (and kept in _build/coverage.txt).
 unit: $(STAMP)
-	@$(call run_pytest,tests/,tests/)
+	@mkdir -p _build; COVERAGE_FILE=_build/.coverage; export COVERAGE_FILE; \
+	rc=0; $(BIN)/python -m coverage run --source=infomech -m pytest tests/ || rc=$$?; \
+	if [ $$rc -eq 5 ]; then echo "pytest: no tests collected in tests/: that is a failure here" >&2; exit 5; \
+	elif [ $$rc -ne 0 ]; then exit $$rc; fi; \
+	$(BIN)/python -m coverage report --skip-empty | tee _build/coverage.txt | tail -n 50
 
 # nbval compares the cells tagged nbval-check-output with their committed outputs. It runs twice:
 # on this CPU's native code paths and emulating an AVX2-only CPU (oneDNN, MKL, OpenBLAS and ATen all
