@@ -253,3 +253,266 @@ def steady_speeds_at(distance: np.ndarray, ends: list[int] | tuple[int, ...], pe
     if any(t < 1 or t >= d.shape[0] for t in ts):
         raise ValueError(f"ends must lie in [1, {d.shape[0] - 1}]; got {ts}")
     return np.stack([steady_state_speed(d[: t + 1], period) for t in ts])
+
+
+# --------------------------------------------------------------------------------------------
+# tie-robust summaries of a curve
+# --------------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Band:
+    """The range of ``x`` where a curve stays within a fraction of its maximum.
+
+    Attributes
+    ----------
+    lo, hi : float
+        Smallest and largest grid ``x`` with ``y >= level`` (NaN when the curve is never positive).
+    level : float
+        ``frac * max(y)``.
+    peak : float
+        ``max(y)``.
+    margin : float
+        Smallest distance :math:`|y_i - \\text{level}|` over the grid: how far every point is from
+        flipping in or out of the band. A published band is reproducible across machines when the
+        margin is far above round-off (the tests check it).
+    """
+
+    lo: float
+    hi: float
+    level: float
+    peak: float
+    margin: float
+
+
+def band(x: np.ndarray, y: np.ndarray, frac: float = 0.5, floor: float = 1e-9) -> Band:
+    r"""Tie-robust location of a peak: where :math:`y \ge` ``frac`` :math:`\cdot \max y`.
+
+    An argmax over a nearly flat curve flips with the last bit of the computation (0.69 on one CPU,
+    0.75 on another); the band of values within a fraction of the maximum does not, unless a grid
+    point sits on the level itself (reported as ``margin``). A curve whose maximum is below
+    ``floor`` is round-off, not a peak: its band is NaN.
+    """
+    x = np.asarray(x, dtype=float).ravel()
+    y = np.asarray(y, dtype=float).ravel()
+    if x.shape != y.shape or x.size == 0:
+        raise ValueError(f"x and y must be non-empty and of the same shape; got {x.shape}, {y.shape}")
+    if not 0 < frac <= 1:
+        raise ValueError(f"frac must lie in (0, 1]; got {frac}")
+    peak = float(np.nanmax(y))
+    if not peak > floor:
+        return Band(float("nan"), float("nan"), 0.0, peak, float("inf"))
+    level = frac * peak
+    on = y >= level
+    return Band(float(x[on].min()), float(x[on].max()), level, peak,
+                float(np.nanmin(np.abs(y - level))))
+
+
+# --------------------------------------------------------------------------------------------
+# the exact 1-D reduction of DCT-beta runs (separable states)
+# --------------------------------------------------------------------------------------------
+
+def row_factor(kernels: np.ndarray, rtol: float = 1e-12) -> tuple[np.ndarray, np.ndarray]:
+    r"""Factors :math:`k(y, x) = u(y)\,b(x)` of rank-one kernels with a positive column factor.
+
+    Returns ``(u, b)`` of shapes ``(K, n)`` with :math:`u > 0` and :math:`\|u\|_2 = 1` (for
+    DCT-beta kernels :math:`u = n^{-1/2}(1,\dots,1)` and ``b`` is the kernel's row times
+    :math:`\sqrt n`). Raises if a kernel is not of that form.
+    """
+    k = np.asarray(kernels, dtype=float)
+    if k.ndim == 2:
+        k = k[None]
+    if k.ndim != 3 or k.shape[-1] != k.shape[-2]:
+        raise ValueError(f"kernels must have shape (K, n, n); got {k.shape}")
+    col = np.abs(k).sum(-1)  # (K, n): column profile magnitude
+    u = col / np.linalg.norm(col, axis=-1, keepdims=True)
+    b = np.einsum("ky,kyx->kx", u, k)
+    if not np.allclose(u[..., :, None] * b[..., None, :], k, rtol=0, atol=rtol * np.abs(k).max()):
+        raise ValueError("kernels are not of the form u(y) b(x) with u > 0")
+    if (u <= 0).any():
+        raise ValueError("the column factor of a kernel is not positive")
+    return u, b
+
+
+#: The positively homogeneous activations, for which :func:`row_run` is exact (numpy versions).
+_ROW_ACTIVATIONS = {"relu": lambda z: np.maximum(z, 0.0), "abs": np.abs, "none": lambda z: z}
+
+
+def row_run(b: np.ndarray, steps: int, activation: str = "relu") -> dict[str, np.ndarray]:
+    r"""The 1-D run :math:`g_{t+1} = \mathrm{act}(b \star g_t)` from :math:`g_0 = \delta`, exactly.
+
+    **Why it is exact.** A DCT-beta kernel is :math:`k = u \otimes b` with a positive column factor
+    :math:`u` (:func:`row_factor`) and a single pixel is :math:`\delta \otimes \delta`. If
+    :math:`x_t = f_t \otimes g_t` with :math:`f_t \ge 0`, then :math:`k \star x_t = (u \star f_t)
+    \otimes (b \star g_t)` and, for a positively homogeneous activation (ReLU, identity, abs),
+    :math:`\mathrm{act}(k \star x_t) = (u \star f_t) \otimes \mathrm{act}(b \star g_t)`. So the
+    column profile :math:`f_t = u^{\star t} \star \delta` evolves (it spreads like a random walk),
+    but it is the same for every column and it never changes sign; the weights of the centre of
+    mass factor, :math:`|x_t| = f_t \otimes |g_t|`, and the horizontal centre of mass of the 2-D
+    state is the centre of mass of :math:`|g_t|`. The rescaling by the standard deviation is a
+    positive factor and drops out too. The 1-D state is renormalised to max 1 every step and
+    trimmed to its non-zero support, so runs of :math:`10^5` steps are cheap.
+
+    Returns
+    -------
+    dict of arrays (T+1,)
+        ``centre`` (centre of mass of :math:`|g_t|`, px from the start), ``front`` and ``rear``
+        (rightmost and leftmost non-zero pixel), ``width`` (support length).
+    """
+    b = np.asarray(b, dtype=float).ravel()
+    n = b.size
+    if n < 2:
+        raise ValueError("b must have at least two taps")
+    T = int(steps)
+    if T < 0:
+        raise ValueError(f"steps must be >= 0; got {steps}")
+    if activation not in _ROW_ACTIVATIONS:
+        raise ValueError(f"activation must be one of {sorted(_ROW_ACTIVATIONS)} (positively "
+                         f"homogeneous, so that the 1-D reduction is exact); got {activation!r}")
+    act = _ROW_ACTIVATIONS[activation]
+    r_left = (n - 1) // 2  # output p reads p - r_left .. p + n - 1 - r_left
+    g = np.ones(1)
+    x0 = 0  # position of g[0]
+    out = {k: np.zeros(T + 1) for k in ("centre", "front", "rear", "width")}
+    out["width"][0] = 1
+    for t in range(1, T + 1):
+        gp = np.concatenate([np.zeros(n - 1), g, np.zeros(n - 1)])
+        new = np.correlate(gp, b, "valid")  # new[i] = sum_d b[d] gp[i + d]
+        x0 -= n - 1 - r_left
+        new = act(new)
+        m = np.abs(new).max()
+        if not m > 0:
+            raise ValueError(f"the state vanished at step {t}")
+        nz = np.nonzero(new)[0]
+        g = new[nz[0]:nz[-1] + 1] / m
+        x0 += int(nz[0])
+        w = np.abs(g)
+        xs = x0 + np.arange(g.size)
+        out["centre"][t] = float((w * xs).sum() / w.sum())
+        out["front"][t], out["rear"][t], out["width"][t] = xs[-1], xs[0], g.size
+    return out
+
+
+def half_run_slopes(y: np.ndarray, ends: list[int] | tuple[int, ...]) -> np.ndarray:
+    r"""Slope of ``y(t)`` over :math:`t \in [\lceil T/2\rceil, T]` for each ``T`` in ``ends``."""
+    y = np.asarray(y, dtype=float)
+    return np.array([steady_state_speed(y[: int(T) + 1, None], 1)[0] for T in ends])
+
+
+@dataclass(frozen=True)
+class LongTimeLimit:
+    r"""Steady speed estimates of ever longer runs and the limit they approach.
+
+    Attributes
+    ----------
+    ends : tuple of int
+        Run lengths T (doubling).
+    estimates : array
+        Centre-of-mass slope over :math:`[T/2, T]` divided by ``c``, per T.
+    front : array
+        The same for the front (rightmost non-zero pixel).
+    ratio : float
+        Largest ratio of successive increments of ``estimates`` over the last three doublings.
+    limit : float
+        ``estimates[-1] + tail``, the geometric extrapolation.
+    tail : float
+        :math:`\Delta_{last}\, q/(1-q)` with :math:`q` = ``ratio``: the rise still to come if the
+        increments keep shrinking at least that fast (an assumption the table lets a reader check).
+    """
+
+    ends: tuple[int, ...]
+    estimates: np.ndarray
+    front: np.ndarray
+    ratio: float
+    limit: float
+    tail: float
+
+
+def long_time_limit(b: np.ndarray, c: float, ends: tuple[int, ...] = (1000, 2000, 4000, 8000, 16000, 32000),
+                    activation: str = "relu") -> LongTimeLimit:
+    r"""Long-time speed of a DCT-beta run from its exact 1-D reduction (:func:`row_run`).
+
+    The estimates at doubling run lengths increase monotonically; their increments shrink by a
+    factor :math:`q < 1` per doubling, so the limit is bracketed by the last estimate and the
+    geometric extrapolation ``limit`` (both returned).
+    """
+    ends = tuple(int(e) for e in ends)
+    if len(ends) < 4 or any(b2 != 2 * a for a, b2 in zip(ends, ends[1:], strict=False)):
+        raise ValueError(f"ends must be at least four doubling run lengths; got {ends}")
+    run = row_run(b, ends[-1], activation)
+    est = half_run_slopes(run["centre"], ends) / c
+    front = half_run_slopes(run["front"], ends) / c
+    inc = np.diff(est)
+    q = float(np.max(inc[-2:] / inc[-3:-1]))
+    if not 0 < q < 1 or inc[-1] <= 0:
+        raise ValueError(f"the estimates do not converge geometrically (increment ratio {q:.3g})")
+    tail = float(inc[-1] * q / (1 - q))
+    return LongTimeLimit(ends, est, front, q, float(est[-1] + tail), tail)
+
+
+# --------------------------------------------------------------------------------------------
+# the 2x2 placement of the authors' scripts
+# --------------------------------------------------------------------------------------------
+
+def authors_2x2(k: np.ndarray) -> list[np.ndarray]:
+    """The 2x2 placement of the authors' script ``distance_single_pixel_relu_for_paper.py``.
+
+    Their 3x3 grid holds the 2x2 kernel in rows 1-2, columns 0-1 (bottom-left) on even steps and
+    in rows 0-1, columns 1-2 (top-right) on odd steps. :func:`infomech.kernels.alternating_2x2`
+    uses top-left then bottom-right: the same columns, the rows in the other order, i.e. the
+    mirror image in ``y``. For a kernel that is constant along ``y`` (every DCT-beta kernel) and a
+    pattern symmetric in ``y`` this changes the sign of the half-pixel ``y`` zig-zag and nothing else.
+    """
+    from .kernels import embed
+
+    k = np.asarray(k, dtype=float)
+    if k.shape[-1] != 2 or k.shape[-2] != 2:
+        raise ValueError(f"authors_2x2 needs 2x2 kernels; got {k.shape}")
+    return [embed(k, 3, (1, 0)), embed(k, 3, (0, 1))]
+
+
+# --------------------------------------------------------------------------------------------
+# direction: steered DCT-beta kernels and the light cone of a square kernel
+# --------------------------------------------------------------------------------------------
+
+def light_cone_speed(theta: np.ndarray, n: int) -> np.ndarray:
+    r"""Largest distance per step along direction :math:`\theta` for an ``n x n`` kernel.
+
+    A kernel of radius :math:`c = (n-1)/2` moves content by at most :math:`c` px along each axis
+    per step, so its light cone is a square and along :math:`\theta` the limit is
+    :math:`c(\theta) = c/\max(|\cos\theta|, |\sin\theta|)` (:math:`\sqrt2\,c` on a diagonal).
+    """
+    th = np.asarray(theta, dtype=float)
+    c = _kernels.kernel_radius(n)
+    return c / np.maximum(np.abs(np.cos(th)), np.abs(np.sin(th)))
+
+
+def direction_sweep(beta2: np.ndarray, theta_deg: np.ndarray, n: int = 3, *, steps: int = 10,
+                    size: int = 301, activation: str = "relu") -> dict[str, np.ndarray]:
+    r"""Speed and direction of steered DCT-beta kernels, one batched run over all (theta, beta^2).
+
+    Kernels :math:`\sqrt{1-\beta^2}\,\Sigma + \beta(\cos\theta\,\nabla_x + \sin\theta\,\nabla_y)`
+    (:func:`infomech.kernels.dct_beta` with ``theta``) on a single pixel, std rescaling.
+
+    Returns
+    -------
+    dict of arrays (A, B)
+        ``speed`` (px/step, 2-D centre of mass), ``angle`` (direction of motion, degrees),
+        ``v_over_c`` (speed over the axis limit :math:`c`), ``v_over_c_theta`` (over
+        :func:`light_cone_speed`), and ``beta2`` (B,), ``theta_deg`` (A,).
+    """
+    from .patterns import delta
+    from .propagation import propagate
+    from .sweeps import check_inside
+
+    b = np.atleast_1d(np.asarray(beta2, dtype=float))
+    th = np.atleast_1d(np.asarray(theta_deg, dtype=float))
+    ks = np.concatenate([_kernels.dct_beta(b, n, theta=float(np.radians(a))) for a in th])
+    x0 = delta(size)
+    check_inside(x0, n // 2, steps)
+    tr = propagate(x0, ks, steps, activation=activation, rescale=True)
+    d = tr.displacement()[-1].reshape(th.size, b.size, 2)
+    speed = np.linalg.norm(d, axis=-1) / steps
+    c = _kernels.kernel_radius(n)
+    ang = np.degrees(np.arctan2(d[..., 1], d[..., 0]))
+    return {"beta2": b, "theta_deg": th, "speed": speed, "angle": ang, "v_over_c": speed / c,
+            "v_over_c_theta": speed / light_cone_speed(np.radians(th), n)[:, None]}

@@ -132,3 +132,58 @@ def test_steady_speeds_at_equals_steady_speed_of_shorter_runs():
     np.testing.assert_allclose(S.steady_speeds_at(d, (6, 20), period=2), 2.0)
     with pytest.raises(ValueError):
         S.steady_speeds_at(d, (21,))
+
+
+def test_band_is_tie_robust_and_refuses_round_off():
+    x = np.linspace(0, 1, 11)
+    b = S.band(x, 1 - 4 * (x - 0.6) ** 2, 0.5)
+    assert (b.lo, b.hi) == pytest.approx((0.3, 0.9)) and b.margin > 0.01
+    # an argmax over a flat top flips with the last bit; the band does not
+    flat = np.where((x > 0.25) & (x < 0.85), 1.0, 0.0)
+    assert S.band(x, flat + 1e-16 * np.arange(11)).lo == S.band(x, flat - 1e-16 * np.arange(11)).lo
+    assert np.isnan(S.band(x, np.full(11, 4e-16)).lo)
+
+
+def test_row_reduction_reproduces_2d_runs():
+    for n, b2 in ((3, 0.9), (5, 1.0)):
+        k = K.dct_beta(b2, n)
+        u, b = S.row_factor(k)
+        np.testing.assert_allclose(u[0], np.full(n, n ** -0.5), atol=1e-15)
+        for act in ("relu", "abs", "none"):
+            tr, c, _ = S.family_run("dct", n, np.array([b2]), steps=30, pattern="delta",
+                                    size=2 * (n // 2) * 30 + 3, activation=act)
+            row = S.row_run(b[0], 30, act)
+            np.testing.assert_allclose(row["centre"], tr.displacement()[:, 0, 0], atol=1e-9)
+    with pytest.raises(ValueError):
+        S.row_factor(K.translation_beta(0.5, 3))  # not rank one
+    with pytest.raises(ValueError):
+        S.row_run(b[0], 3, "tanh")
+
+
+def test_long_time_limit_brackets_the_limit():
+    _, b = S.row_factor(K.dct_beta(1.0, 5))
+    lim = S.long_time_limit(b[0], 2.0, (250, 500, 1000, 2000))
+    assert np.all(np.diff(lim.estimates) > 0) and 0 < lim.ratio < 1
+    assert lim.estimates[-1] < lim.limit < 0.96
+    np.testing.assert_allclose(lim.front, 1.0, atol=1e-12)
+    with pytest.raises(ValueError):
+        S.long_time_limit(b[0], 2.0, (100, 300, 500, 700))
+
+
+def test_authors_2x2_placement_is_the_y_mirror():
+    k = K.dct_beta(np.array([0.3, 0.8]), 2)
+    ours = propagate(P.delta(41), K.alternating_2x2(k), 6, rescale=True)
+    theirs = propagate(P.delta(41), S.authors_2x2(k), 6, rescale=True)
+    np.testing.assert_allclose(ours.centre[..., 0], theirs.centre[..., 0], atol=1e-12)
+    np.testing.assert_allclose(ours.centre[..., 1], -theirs.centre[..., 1], atol=1e-12)
+    a = S.authors_2x2(k)
+    assert a[0][0, 2].sum() != 0 and a[0][0, 0].sum() == 0  # even steps: rows 1-2 (bottom)
+
+
+def test_light_cone_and_direction_sweep():
+    assert S.light_cone_speed(np.radians(45), 3) == pytest.approx(np.sqrt(2))
+    assert S.light_cone_speed(0.0, 5) == pytest.approx(2.0)
+    d = S.direction_sweep(np.array([0.1, 1.0]), np.array([0.0, 45.0]), steps=5, size=21)
+    assert d["speed"].shape == (2, 2)
+    assert abs(d["speed"][0, 0] - d["speed"][1, 0]) < 1e-12  # isotropic where k >= 0
+    assert d["angle"][1, 1] == pytest.approx(45.0, abs=1e-9)
