@@ -750,15 +750,17 @@
       if (this.prop.t >= this.settings.steps) this.rebuild();
       this.playing = true;
       this.c.play.textContent = "Pause";
-      // steps are due at the chosen rate from the start; a slow frame catches up (at most 8 steps
-      // per frame), and the state is drawn once per frame
+      // steps are due at the chosen rate from the start; after a slow frame the steps due are
+      // caught up (within a 30 ms budget per frame), and the state is drawn once per frame
       const t0 = this.prop.t, start = performance.now();
-      const tick = now => {
+      const tick = () => {
         if (!this.playing) return;
-        const due = Math.floor(Math.max(0, now - start) * this.settings.rate / 1000) - (this.prop.t - t0);
+        const now = performance.now();
+        const due = Math.floor((now - start) * this.settings.rate / 1000) - (this.prop.t - t0);
         let moved = true;
-        for (let i = 0; i < Math.min(8, due) && moved && this.prop.t < this.settings.steps; i++) {
+        for (let i = 0; i < due && moved && this.prop.t < this.settings.steps; i++) {
           moved = this.stepOnce();
+          if (performance.now() - now > 30) break;
         }
         if (due > 0) this.render();
         const done = !moved || this.prop.t >= this.settings.steps;
