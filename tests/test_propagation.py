@@ -172,3 +172,166 @@ def test_steady_state_speed_samples_once_per_schedule_cycle():
     assert tr.period == 2
     assert tr.steady_state_speed()[0] == pytest.approx(c, abs=1e-12)
     assert abs(O.steady_state_speed(tr.distance(), 1)[0] - c) > 0.01  # a per-step fit is biased
+
+
+# ------------------------------------------------------------------------------------------
+# fast paths against the straightforward reference: full image, torch conv2d, every step
+# ------------------------------------------------------------------------------------------
+
+def reference_run(x0, schedule, steps, activation="relu", rescale=True):
+    """States (T+1, K, H, W) of ``x <- act(conv2d(x / std(x), k))`` on the full image, float64."""
+    import torch.nn.functional as F
+
+    acts = {"relu": torch.relu, "none": lambda t: t, "abs": torch.abs}
+    act = activation if callable(activation) else acts[activation]
+    sched = [torch.as_tensor(np.array(k, float)) for k in (schedule if isinstance(schedule, list)
+                                                             else [schedule])]
+    sched = [k[None] if k.ndim == 2 else k for k in sched]
+    kk, n = sched[0].shape[0], sched[0].shape[-1]
+    x = torch.as_tensor(np.asarray(x0, float)).expand(kk, *np.shape(x0)).clone()
+    out = [x]
+    for t in range(steps):
+        if rescale:
+            std = x.std(dim=(-2, -1), unbiased=False, keepdim=True)
+            x = x / torch.where(std > 0, std, torch.ones_like(std))
+        x = act(F.conv2d(x[None], sched[t % len(sched)][:, None], padding=n // 2, groups=kk)[0])
+        out.append(x)
+    return torch.stack(out).numpy()
+
+
+def assert_matches_reference(tr, states, weights="abs"):
+    np.testing.assert_allclose(tr.mass, O.mass(states, weights), rtol=1e-12)
+    np.testing.assert_allclose(tr.centre, O.centre_of_mass(states, weights), rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(tr.covariance, O.covariance(states, weights), rtol=1e-11, atol=1e-11)
+    row = O.weights_of(torch.as_tensor(states[..., states.shape[-2] // 2, :]), weights).numpy()
+    xs = np.arange(states.shape[-1]) - (states.shape[-1] - 1) / 2
+    with np.errstate(invalid="ignore"):
+        rc = np.where(row.sum(-1) == 0, np.nan, (row * xs).sum(-1) / row.sum(-1))
+    # a row holding only round-off (a cancellation that one path computes exactly) has no centre
+    live = row.sum(-1) > 1e-12 * O.mass(states, weights)
+    np.testing.assert_allclose(tr.row_centre[live], rc[live], rtol=1e-12, atol=1e-12)
+    assert np.isnan(tr.row_centre[row.sum(-1) == 0]).all() or not (row.sum(-1) == 0).any()
+    np.testing.assert_allclose(tr.final, states[-1], rtol=1e-12, atol=1e-13)
+
+
+SEPARABLE_CASES = {
+    "dct 3x3": lambda: K.dct_beta(np.linspace(0, 1, 6), 3),
+    "dct 5x5": lambda: K.dct_beta(np.linspace(0, 1, 6), 5),
+    "dct 2x2 alternating": lambda: K.family("dct", np.linspace(0, 1, 6), 2)[0],
+    "vertical dct (act on rows)": lambda: np.swapaxes(K.dct_beta(np.linspace(0, 1, 4), 3), -1, -2),
+    "negated dct (sign moved)": lambda: -K.dct_beta(np.array([0.8, 0.9, 1.0]), 3),
+    "bipolar dct": lambda: K.bipolar(K.dct_beta(np.array([0.3, 0.8]), 3)),
+}
+
+
+@pytest.mark.parametrize("case", sorted(SEPARABLE_CASES))
+@pytest.mark.parametrize("activation", ["relu", "none", "abs"])
+def test_separable_path_matches_reference(case, activation):
+    sched = SEPARABLE_CASES[case]()
+    for x0 in (P.delta(41), P.square(41, 2), P.gaussian_blob(41, 2.0)):
+        tr = propagate(x0, sched, 7, activation=activation, rescale=True)
+        assert tr.separable.all(), "the exact separable path was not taken"
+        assert_matches_reference(tr, reference_run(x0, sched, 7, activation))
+
+
+def test_separable_and_dense_kernels_in_one_call():
+    # rows-passive, cols-passive and non-separable kernels together; order is restored
+    ks = np.stack([K.dct_beta(0.4), K.random_kernels(1, 3, seed=5)[0], K.dct_beta(0.7).T,
+                   K.shift_kernel(3), K.random_kernels(1, 3, seed=6)[0]])
+    x0 = P.delta(41)
+    tr = propagate(x0, ks, 8, rescale=True, frames=[0, 3, 8])
+    assert tr.separable.tolist() == [True, False, True, True, False]
+    states = reference_run(x0, ks, 8)
+    assert_matches_reference(tr, states)
+    for t in (0, 3, 8):
+        np.testing.assert_allclose(tr.frames[t], states[t], rtol=1e-12, atol=1e-13)
+
+
+@pytest.mark.parametrize("make", [
+    lambda: (P.disc(41, 4), K.dct_beta(0.5)),                          # image not rank one
+    lambda: (P.delta(41), np.outer([1.0, -1.0, 1.0], [1.0, -2.0, 0.5])),  # no factor of one sign
+    lambda: (P.delta(41), K.random_kernels(1, 3, seed=2)[0]),           # kernel not rank one
+])
+def test_dense_path_where_separable_is_not_exact(make):
+    x0, k = make()
+    tr = propagate(x0, k, 6, rescale=True)
+    assert not tr.separable.any()
+    assert_matches_reference(tr, reference_run(x0, k, 6))
+
+
+def test_relu_of_a_product_is_not_separable_without_the_sign_condition():
+    # the guard of the fast path matters: forcing the factor recursion on a kernel whose factors
+    # both change sign gives a wrong answer (relu(F G) != F relu(G) when F < 0 somewhere)
+    import infomech.propagation as prop
+
+    x0, k = P.delta(41), np.outer([1.0, -1.0, 1.0], [1.0, -2.0, 0.5])
+    plan = prop.validate(x0, k, 6, rescale=True)
+    boxes = prop.light_cone_windows(plan)
+    t = torch.float64
+    forced = prop.SeparableSplit(np.array([0]), torch.tensor([[[1.0, -1.0, 1.0]]], dtype=t),
+                                 torch.tensor([[[1.0, -2.0, 0.5]]], dtype=t), np.array([False]),
+                                 torch.as_tensor(x0[:, 20]), torch.as_tensor(x0[20]))
+    run = prop.run_separable(plan, boxes, forced, prop._Coords(41, 41, t, torch.device("cpu")),
+                             iter(()))
+    wrong = prop.observables_from_sums(run.sums.numpy(), run.row.numpy())[1]
+    right = O.centre_of_mass(reference_run(x0, k, 6))
+    assert np.abs(wrong - right).max() > 0.1
+
+
+def test_rank1_tolerance():
+    import infomech.propagation as prop
+
+    k = K.dct_beta(0.3)
+    assert prop.rank1(k)[2]
+    assert not prop.rank1(k + 1e-12 * np.eye(3))[2]  # a perturbation far above round-off
+    assert prop.rank1(k * (1 + 1e-16))[2]
+
+
+@pytest.mark.parametrize("activation", ["relu", "none", "abs", "sigmoid"])
+def test_dense_path_matches_reference(activation):
+    # zero-tap skipping (2x2 placement in 3x3), folded rescaling and the double buffers
+    ks = np.concatenate([K.random_kernels(3, 3, seed=9), K.family("dct", [0.2, 0.6], 2)[0][0]])
+    x0 = P.disc(31, 3)
+    act = torch.sigmoid if activation == "sigmoid" else activation
+    tr = propagate(x0, ks, 5, activation=act, rescale=True, separable=False)
+    assert_matches_reference(tr, reference_run(x0, ks, 5, act))
+
+
+def test_final_window_and_full_final():
+    tr = propagate(P.delta(41), K.random_kernels(2, 3, seed=1), 4)
+    y0, y1, x0, x1 = tr.window
+    assert (y0, y1, x0, x1) == (16, 25, 16, 25)
+    assert tr.final_window.shape == (2, 9, 9) and tr.final.shape == (2, 41, 41)
+    np.testing.assert_array_equal(tr.final[:, y0:y1, x0:x1], tr.final_window)
+    assert not tr.final[:, :y0].any() and not tr.final[:, y1:].any()
+
+
+def test_threads_restored_and_results_independent_of_threads():
+    from infomech.propagation import torch_threads
+
+    before = torch.get_num_threads()
+    ks = K.random_kernels(4, 3, seed=3)
+    a = propagate(P.disc(41, 4), ks, 5, rescale=True, threads=1)
+    assert torch.get_num_threads() == before
+    b = propagate(P.disc(41, 4), ks, 5, rescale=True, threads=2)
+    assert torch.get_num_threads() == before
+    np.testing.assert_allclose(a.centre, b.centre, rtol=1e-13, atol=1e-13)
+    with torch_threads(1):
+        assert torch.get_num_threads() == 1
+    assert torch.get_num_threads() == before
+    with pytest.raises(ValueError, match="threads"):
+        propagate(P.delta(9), K.dct_beta(0.5), 1, threads=0)
+
+
+@pytest.mark.parametrize("rows_first", [True, False])
+def test_separable_path_at_the_image_border(rows_first):
+    # the light cone is clipped by the border on one axis only (window h != w): zero padding there
+    x0 = np.zeros((41, 45))
+    x0[38, 22] = 1.0  # 2 px from the bottom (the end of the rows' window)
+    ks = K.dct_beta(np.array([0.0, 0.3, 0.6]), 3)
+    ks = np.swapaxes(ks, -1, -2) if rows_first else ks  # moving towards the border
+    tr = propagate(x0 if rows_first else x0.T.copy(), ks, 6, rescale=True)
+    assert tr.separable.all()
+    h, w = tr.window[1] - tr.window[0], tr.window[3] - tr.window[2]
+    assert h != w
+    assert_matches_reference(tr, reference_run(x0 if rows_first else x0.T.copy(), ks, 6))
