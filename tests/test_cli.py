@@ -566,6 +566,7 @@ def test_progress_bar_on_a_terminal_only(tmp_path):
 
 
 def test_atomic_write_leaves_the_old_file_and_no_temp_when_it_fails(tmp_path, monkeypatch):
+    from infomech import _io
     from infomech.cli import _output
 
     target = tmp_path / "out.json"
@@ -575,7 +576,7 @@ def test_atomic_write_leaves_the_old_file_and_no_temp_when_it_fails(tmp_path, mo
     def boom(src, dst):
         raise OSError("disk full")
 
-    monkeypatch.setattr(_output.os, "replace", boom)
+    monkeypatch.setattr(_io.os, "replace", boom)
     with pytest.raises(OSError, match="disk full"):
         _output.atomic_write(target, b"new, half written")
     assert target.read_text() == "old\n"

@@ -213,7 +213,9 @@ def test_atomic_write_leaves_nothing_when_writing_fails(tmp_path, monkeypatch):
     def boom(src, dst):
         raise OSError("disk full")
 
-    monkeypatch.setattr(publish.os, "replace", boom)
+    from infomech import _io  # publish writes through it
+
+    monkeypatch.setattr(_io.os, "replace", boom)
     with pytest.raises(OSError, match="disk full"):
         publish.atomic_write_text(target, "new\n")
     assert target.read_text() == "old\n"  # the previous content survives intact

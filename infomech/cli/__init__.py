@@ -4,8 +4,7 @@ Subcommands, one module each exposing ``add_parser(subparsers)`` and ``run(args)
 
 - ``speed`` (:mod:`infomech.cli.speed`): the speed-law sweep, for a family or your kernels and image;
 - ``decompose`` (:mod:`infomech.cli.decompose`): everything the paper says about one kernel;
-- ``spectrum`` (:mod:`infomech.cli.spectrum`, or the older ``infomech._cli_spectrum``): the DCT
-  energy spectrum of a network's kernels.
+- ``spectrum`` (:mod:`infomech.cli.spectrum`): the DCT energy spectrum of a network's kernels.
 
 Bad input prints one line on stderr and exits with status 2 (no traceback); Ctrl-C exits with 130
 (:mod:`infomech.cli._errors`). Warnings are printed as one line each.
@@ -44,8 +43,12 @@ def _modules() -> list[ModuleType]:
         except ModuleNotFoundError as exc:
             if exc.name != name:  # the module exists but one of its imports is missing: a real error
                 raise
-            if name.endswith(".spectrum"):
-                mods.append(importlib.import_module(_LEGACY_SPECTRUM))
+            if name.endswith(".spectrum"):  # the older home of the spectrum subcommand
+                try:
+                    mods.append(importlib.import_module(_LEGACY_SPECTRUM))
+                except ModuleNotFoundError as legacy:
+                    if legacy.name != _LEGACY_SPECTRUM:
+                        raise
     return mods
 
 
