@@ -48,6 +48,16 @@ def one_error_line(proc: subprocess.CompletedProcess[str], code: int = 2) -> str
     return lines[0]
 
 
+def run_main(*args: str) -> subprocess.CompletedProcess[str]:
+    """The real ``main()`` in this process (fast); same result object as :func:`cli`."""
+    import contextlib
+
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = main(list(args))
+    return subprocess.CompletedProcess(list(args), code, out.getvalue(), err.getvalue())
+
+
 def records(proc: subprocess.CompletedProcess[str]) -> list[dict]:
     assert proc.returncode == 0, proc.stderr
     return json.loads(proc.stdout)
@@ -95,7 +105,7 @@ def test_console_script_and_module_entry_point():
 
 
 def test_one_step_2x2_has_no_steady_speed_but_succeeds():
-    proc = cli("speed", "--kernel-size", "2", "--beta2", "1", "--steps", "1", "--size", "51", "--json")
+    proc = run_main("speed", "--kernel-size", "2", "--beta2", "1", "--steps", "1", "--size", "51", "--json")
     rec = records(proc)[0]
     assert rec["steady_speed"] is None and rec["speed"] > 0
 
@@ -126,14 +136,14 @@ def test_own_kernels_inline_npy_txt_make_one_stack(tmp_path):
 
 def test_own_2x2_kernel_uses_the_alternating_placement():
     k = kernels.dct_beta(1.0, 2)
-    recs = records(cli("speed", "--kernel", json.dumps(k.tolist()), "--size", "41", "--json"))
-    fam = records(cli("speed", "--kernel-size", "2", "--beta2", "1", "--size", "41", "--json"))
+    recs = records(run_main("speed", "--kernel", json.dumps(k.tolist()), "--size", "41", "--json"))
+    fam = records(run_main("speed", "--kernel-size", "2", "--beta2", "1", "--size", "41", "--json"))
     assert recs[0]["c"] == 0.5
     assert recs[0]["speed"] == pytest.approx(fam[0]["speed"], abs=1e-12)
 
 
 def test_split_square_selects_the_beta2_column():
-    recs = records(cli("speed", "--kernel", "[[1,0,0],[0,1,0],[0,0,1]]", "--split", "square", "--size",
+    recs = records(run_main("speed", "--kernel", "[[1,0,0],[0,1,0],[0,0,1]]", "--split", "square", "--size",
                        "41", "--json"))
     assert recs[0]["beta2"] == pytest.approx(decomposition.beta2(np.eye(3), "square"))
     assert recs[0]["beta2_point"] == 0.0 and recs[0]["split"] == "square"
@@ -163,7 +173,7 @@ def test_colour_png_image_is_luminance_padded_and_matches_library(tmp_path):
 
 def test_npy_image(tmp_path):
     np.save(tmp_path / "x.npy", patterns.disc(61, 5))
-    recs = records(cli("speed", "--image", str(tmp_path / "x.npy"), "--beta2", "1", "--json"))
+    recs = records(run_main("speed", "--image", str(tmp_path / "x.npy"), "--beta2", "1", "--json"))
     assert recs[0]["image_shape"] == [61, 61] and recs[0]["padding"] == 10
     lib = speed_sweep("dct", 3, [1.0], pattern=patterns.disc(61, 5))  # unpadded: same speed (ReLU)
     assert recs[0]["speed"] == pytest.approx(lib["speed"][0], rel=1e-12)
@@ -269,7 +279,7 @@ def test_csv_and_json_files_agree(tmp_path):
 
 
 def test_csv_to_stdout():
-    proc = cli("speed", "--beta2", "0,1", "--size", "41", "--csv")
+    proc = run_main("speed", "--beta2", "0,1", "--size", "41", "--csv")
     rows = list(csv.DictReader(io.StringIO(proc.stdout)))
     assert [float(r["beta2"]) for r in rows] == [0.0, 1.0]
 
@@ -302,7 +312,7 @@ def test_plot_is_the_chapters_speed_law_figure(capsys):
 
 def test_decompose_json_equals_library():
     k = np.array([[0, 1, 0], [0, 1, 1], [0, 0, 0]], float)
-    d = records(cli("decompose", json.dumps(k.tolist()), "--json"))[0]
+    d = records(run_main("decompose", json.dumps(k.tolist()), "--json"))[0]
     assert d["point"]["beta2"] == pytest.approx(decomposition.beta2(k, "point"))
     assert d["square"]["beta2"] == pytest.approx(decomposition.beta2(k, "square"))
     e, o = decomposition.even_odd(k)
@@ -331,7 +341,7 @@ def test_decompose_text_signed_kernel_and_stack(tmp_path):
 
 
 def test_decompose_2x2_kernel():
-    d = records(cli("decompose", "[[1,0],[0,0]]", "--json"))[0]
+    d = records(run_main("decompose", "[[1,0],[0,0]]", "--json"))[0]
     assert d["size"] == 2 and d["exact_law"]["drift"] == pytest.approx([0.5, 0.5])
 
 
