@@ -81,10 +81,15 @@ def machine_floor(mbytes: int = 128) -> dict[str, float]:
     float64 matmul rate of one thread (FLOP/s): the two rates the floor is computed from."""
     src = np.random.default_rng(0).random(mbytes * 2**20 // 8)
     dst = np.empty_like(src)
-    bw = timed(lambda: np.copyto(dst, src), 5)["min_s"]
+    bw = timed(lambda: np.copyto(dst, src), 5)
     a = torch.rand(1024, 1024, dtype=torch.float64)
-    mm = timed(lambda: a @ a, 5)["min_s"]
-    return {"copy_bytes_per_s": 2 * src.nbytes / bw, "float64_flop_per_s": 2 * 1024**3 / mm}
+    mm = timed(lambda: a @ a, 5)
+    # rates from CPU time (time on a core; a loaded machine's wall clock understates the rates and
+    # so overstates the floor); the wall-clock rates are kept for the record
+    return {"copy_bytes_per_s": 2 * src.nbytes / bw["cpu_min_s"],
+            "float64_flop_per_s": 2 * 1024**3 / mm["cpu_min_s"],
+            "copy_bytes_per_s_wall": 2 * src.nbytes / bw["min_s"],
+            "float64_flop_per_s_wall": 2 * 1024**3 / mm["min_s"]}
 
 
 def light_cone_px(steps: int, r: int, size: int, support: int = 1) -> int:
@@ -191,8 +196,8 @@ def compare(name: str, methods: dict[str, tuple[Callable[[], Any], str]], rounds
         if label == reference:
             ref = val
         r["precision"] = precision
-        r["px_steps_per_s"] = px_steps / r["min_s"]
-        r["x_floor"] = r["min_s"] / res["floor_s"]
+        r["px_steps_per_s"] = px_steps / r["cpu_min_s"]
+        r["x_floor"] = r["cpu_min_s"] / res["floor_s"]
         r["_val"] = val
         res["methods"][label] = r
     for r in res["methods"].values():
@@ -222,14 +227,15 @@ def bench_authors(machine: dict[str, float], quick: bool) -> dict[str, Any]:
     rounds = {"default": 3 if quick else 7, "scipy_crop": 2 if quick else 5, "scipy_full": 1}
     res = compare("authors' sweep: dct-beta, 101 beta^2 x sizes 2/3/5, 10 steps, 301x301 delta, ReLU, "
                   "x/std, float64", methods, rounds, px, taps, machine)
-    best = min(v["min_s"] for k, v in res["methods"].items()
-               if k not in ("infomech", "infomech_2d") and v["precision"] == "float64")
-    me = res["methods"]["infomech"]["min_s"]
+    base = [v for k, v in res["methods"].items()
+            if k not in ("infomech", "infomech_2d") and v["precision"] == "float64"]
+    me = res["methods"]["infomech"]
     res["targets"] = [
         target(f"infomech >= {TARGET_AUTHORS_VS_BASELINE}x faster than the best float64 baseline",
-               best / me, ">=", TARGET_AUTHORS_VS_BASELINE),
-        target(f"infomech within {TARGET_FLOOR}x of the 2-D floor", me / res["floor_s"], "<=",
-               TARGET_FLOOR),
+               min(v["cpu_min_s"] for v in base) / me["cpu_min_s"], ">=", TARGET_AUTHORS_VS_BASELINE,
+               wall=min(v["min_s"] for v in base) / me["min_s"]),
+        target(f"infomech within {TARGET_FLOOR}x of the 2-D floor", me["cpu_min_s"] / res["floor_s"],
+               "<=", TARGET_FLOOR, wall=me["min_s"] / res["floor_s"]),
     ]
     return res
 
@@ -248,9 +254,10 @@ def bench_general(machine: dict[str, float], quick: bool) -> list[dict[str, Any]
         px = 101 * light_cone_px(50, 1, 301)
         res = compare(f"general sweep: {name}, 50 steps, 301x301 delta, ReLU, x/std, float64", methods,
                       {"default": 2 if quick else 5, "scipy_crop": 1}, px, 9, machine)
-        ratio = res["methods"]["torch64_crop"]["min_s"] / res["methods"]["infomech"]["min_s"]
+        t64, me = res["methods"]["torch64_crop"], res["methods"]["infomech"]
         res["targets"] = [target(f"infomech >= {TARGET_GENERAL_VS_TORCH64}x faster than torch64_crop",
-                                 ratio, ">=", TARGET_GENERAL_VS_TORCH64)]
+                                 t64["cpu_min_s"] / me["cpu_min_s"], ">=", TARGET_GENERAL_VS_TORCH64,
+                                 wall=t64["min_s"] / me["min_s"])]
         out.append(res)
     return out
 
@@ -267,16 +274,23 @@ def bench_long(machine: dict[str, float], quick: bool) -> list[dict[str, Any]]:
         px = 11 * light_cone_px(200, 1, 1001)
         res = compare(f"long run: {fam}-beta 3x3, 11 beta^2, 200 steps, 1001x1001 delta, ReLU, x/std, "
                       "float64", methods, {"default": 2 if quick else 3, "torch64_crop": 1}, px, 9, machine)
-        me = res["methods"]["infomech"]["min_s"]
+        me = res["methods"]["infomech"]
         res["targets"] = [target(f"infomech within {TARGET_FLOOR}x of the 2-D floor",
-                                 me / res["floor_s"], "<=", TARGET_FLOOR)]
+                                 me["cpu_min_s"] / res["floor_s"], "<=", TARGET_FLOOR,
+                                 wall=me["min_s"] / res["floor_s"])]
         out.append(res)
     return out
 
 
-def target(text: str, value: float, op: str, bound: float) -> dict[str, Any]:
-    met = value >= bound if op == ">=" else value <= bound
-    return {"target": text, "value": float(value), "op": op, "bound": bound, "met": bool(met)}
+def target(text: str, value: float, op: str, bound: float, wall: float | None = None) -> dict[str, Any]:
+    """A target ``value op bound``; ``wall`` is the same quantity on the wall clock, if it differs."""
+    def ok(v: float) -> bool:
+        return bool(v >= bound if op == ">=" else v <= bound)
+
+    out = {"target": text, "value": float(value), "op": op, "bound": bound, "met": ok(value)}
+    if wall is not None:
+        out.update(wall_value=float(wall), met_wall=ok(wall))
+    return out
 
 
 # --------------------------------------------------------------------------------------------
@@ -328,11 +342,13 @@ print(json.dumps({{"baseline_mib": r0, "seconds": dt, "window": list(tr.window),
 """
 
 
-def memory_bound_mib(baseline_mib: float, count: int, window: list[int], r: int = 1,
+def memory_bound_mib(baseline_mib: float, count: int, window: list[int], steps: int, r: int = 1,
                      nbytes: int = 8, chunk_bytes: int = 3 * 2**20) -> float:
-    """The documented bound: R0 + bytes * K*h*w (final window) + 3 chunk buffers + sums (MiB)."""
+    """The documented bound (MiB): ``R0 + bytes*K*(h+2r)*(w+2r)`` (each chunk's last padded window)
+    ``+ 4*CPU_CHUNK_BYTES`` (working buffers) ``+ 96*K*(T+1)`` (power sums) ``+ 32 MiB`` (allocator)."""
     h, w = window[1] - window[0], window[3] - window[2]
-    return baseline_mib + (nbytes * count * h * w + 3 * chunk_bytes + 3 * 8 * 12 * count) / 2**20 + 16
+    return baseline_mib + (nbytes * count * (h + 2 * r) * (w + 2 * r) + 4 * chunk_bytes
+                           + 96 * count * (steps + 1)) / 2**20 + 32
 
 
 def bench_memory(count: int = 1000, size: int = 512, steps: int = 50) -> dict[str, Any]:
@@ -345,7 +361,7 @@ def bench_memory(count: int = 1000, size: int = 512, steps: int = 50) -> dict[st
     res = json.loads(proc.stdout.strip().splitlines()[-1])
     res.update(kernels=count, size=size, steps=steps, dtype="float64",
                full_state_mib=8 * count * size * size / 2**20,
-               bound_mib=memory_bound_mib(res["baseline_mib"], count, res["window"]))
+               bound_mib=memory_bound_mib(res["baseline_mib"], count, res["window"], steps))
     res["targets"] = [target("peak RSS within the documented bound (no full-size array per kernel)",
                              res["peak_mib"], "<=", res["bound_mib"])]
     return res
@@ -404,8 +420,8 @@ def _machine() -> dict[str, Any]:
 def _fmt_workload(res: dict[str, Any]) -> list[str]:
     lines = [res["workload"],
              f"  computed px-steps {res['px_steps'] / 1e6:.2f} M; floor {res['floor_s'] * 1e3:.2f} ms",
-             f"  {'method':14s} {'min s':>9s} {'median s':>9s} {'cpu s':>9s} {'Mpx-st/s':>9s} {'x floor':>8s}"
-             f" {'max|dv|':>9s}  agrees"]
+             f"  {'method':14s} {'min s':>9s} {'median s':>9s} {'cpu min':>9s} {'Mpx-st/s':>9s}"
+             f" {'x floor':>8s} {'max|dv|':>9s}  agrees"]
     for k, v in res["methods"].items():
         lines.append(f"  {k:14s} {v['min_s']:9.4f} {v['median_s']:9.4f} {v['cpu_min_s']:9.4f} "
                      f"{v['px_steps_per_s'] / 1e6:9.1f} {v['x_floor']:8.1f} {v['max_abs_diff']:9.1e}  "
@@ -414,8 +430,14 @@ def _fmt_workload(res: dict[str, Any]) -> list[str]:
 
 
 def _fmt_targets(res: dict[str, Any]) -> list[str]:
-    return [f"  TARGET {t['target']}: {t['value']:.2f} {t['op']} {t['bound']:g} -> "
-            f"{'met' if t['met'] else 'NOT met'}" for t in res.get("targets", [])]
+    out = []
+    for t in res.get("targets", []):
+        line = f"  TARGET {t['target']}: {t['value']:.2f} {t['op']} {t['bound']:g} -> " \
+               f"{'met' if t['met'] else 'NOT met'}"
+        if "wall_value" in t:
+            line += f"  (CPU time; wall clock {t['wall_value']:.2f}: {'met' if t['met_wall'] else 'NOT met'})"
+        out.append(line)
+    return out
 
 
 def report(res: dict[str, Any]) -> str:
@@ -423,8 +445,9 @@ def report(res: dict[str, Any]) -> str:
     fl = res["floor"]
     lines = [f"infomech benchmarks {res['date']}: {m['cpu_model']}, {m['cpus']} cores, torch {m['torch']} "
              f"({m['cpu_capability']}), 1 thread per method, load average {m['load_average_1min']}",
-             f"floor rates: copy {fl['copy_bytes_per_s'] / 1e9:.1f} GB/s (read+write), float64 matmul "
-             f"{fl['float64_flop_per_s'] / 1e9:.1f} GFLOP/s (1 thread)"]
+             f"floor rates (CPU time): copy {fl['copy_bytes_per_s'] / 1e9:.1f} GB/s (read+write), float64 "
+             f"matmul {fl['float64_flop_per_s'] / 1e9:.1f} GFLOP/s (1 thread); throughput and 'x floor' "
+             "use CPU time"]
     for res_w in [res["authors"], *res.get("general", []), *res.get("long", [])]:
         lines += _fmt_workload(res_w) + _fmt_targets(res_w)
     if "contention" in res:

@@ -53,17 +53,23 @@ mass, centre and covariance follow at the end. Nothing but these sums, the final
 and the full frames asked for is stored: ``Trajectory.final_window`` is ``(K, h, w)`` with its
 offset in ``Trajectory.window``; ``Trajectory.final`` builds the full ``(K, H, W)`` state on
 request. Per chunk of ``b`` kernels (``batch_size``) the working set is two ``(b, h+2r, w+2r)``
-buffers of the final window ``h x w``, so peak resident memory is about
+buffers of the final window ``h x w``; each chunk keeps its last one as the final state. Peak
+resident memory is therefore bounded by
 
-    ``R0 + bytes * (K*h*w + 3*b*(h+2r)*(w+2r))  (+ K*H*W*bytes per frame kept)``
+    ``R0 + bytes*K*(h+2r)*(w+2r) + 4*CPU_CHUNK_BYTES + 96*K*(T+1) + 32 MiB``  (``+ bytes*K*H*W``
+    per frame kept)
 
-with ``R0`` the interpreter + torch baseline and ``bytes`` 4 (float32) or 8 (float64): see
-``benchmarks/README.md`` for measured numbers.
+with ``R0`` the interpreter + torch baseline, ``bytes`` 4 (float32) or 8 (float64), the power sums
+``96*K*(T+1)`` bytes and 32 MiB for the allocator; the separable path holds only ``2*K*(T+1)*L``
+factor values. ``benchmarks/run.py`` measures it (1,000 kernels on 512x512: see
+``benchmarks/README.md``); no full-size array per kernel exists unless frames are asked for.
 
 Threads. The operations are small and memory-bound; torch's thread pool gains little on them and
 stalls on a busy machine (its workers spin waiting for a descheduled sibling). On the CPU the run
 therefore uses ``threads=1`` by default, set inside :func:`torch_threads`, which restores the
-caller's setting. Results do not depend on the thread count or the chunking.
+caller's setting. Results do not depend on the thread count, the chunking or the CPU's instruction
+set beyond round-off (states are bit-identical across chunkings; the observables come from BLAS
+products, whose rounding may differ: measured below 1e-15 relative, see ``benchmarks/README.md``).
 """
 
 from __future__ import annotations
@@ -803,8 +809,8 @@ def propagate(
         Compute only inside the light cone of the initial support (exact; see module notes).
     batch_size : int, optional
         Kernels per chunk of the 2-D path. Default: on the CPU, as many as keep one padded window
-        tensor within :data:`CPU_CHUNK_BYTES`; on other devices all at once. Results do not
-        depend on it (bit-identical).
+        tensor within :data:`CPU_CHUNK_BYTES`; on other devices all at once. The states do not
+        depend on it (bit-identical), the observables only to round-off.
     separable : bool
         Use the exact separable path for the kernels that allow it (module notes); ``False`` runs
         every kernel in 2-D. Results agree to round-off.

@@ -55,13 +55,14 @@ def check_inside(x0: np.ndarray, radius: int, steps: int) -> None:
     """
     if x0.ndim != 2:
         raise ValueError(f"pattern must be a 2-D image; got shape {x0.shape}")
-    nz = np.nonzero(x0)
-    if nz[0].size == 0:
+    live = x0 != 0
+    rows, cols = np.flatnonzero(live.any(axis=1)), np.flatnonzero(live.any(axis=0))
+    if rows.size == 0:
         raise ValueError("pattern has zero mass: its centre of mass is undefined")
     H, W = x0.shape
     reach = radius * int(steps)
-    lo = min(nz[0].min(), nz[1].min())
-    hi_y, hi_x = H - 1 - nz[0].max(), W - 1 - nz[1].max()
+    lo = min(rows[0], cols[0])
+    hi_y, hi_x = H - 1 - rows[-1], W - 1 - cols[-1]
     margin = min(lo, hi_y, hi_x)
     if margin < reach:
         need = max(H, W) + 2 * (reach - margin)
