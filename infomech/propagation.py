@@ -443,8 +443,7 @@ def _std(s1: torch.Tensor, s2: torch.Tensor, npix: int) -> torch.Tensor:
 
 def _observe_dense(w: torch.Tensor, c: _Coords, b: Box, sums: torch.Tensor, row: torch.Tensor) -> None:
     """Power sums of weights ``w`` (k, h, w) on box ``b`` into ``sums`` (k, 3, 3), ``row`` (k, 2)."""
-    # (k, h, 3): sum_x w x^i per row, one pass; bmm runs one GEMM of the same shape per kernel,
-    # so a kernel's sums do not depend on how many kernels share the chunk (bit-identical)
+    # (k, h, 3): sum_x w x^i per row, one pass over the state (a strided view: bmm takes it as is)
     xb = c.x[b[2]:b[3]]
     a = torch.bmm(w, xb.expand(w.shape[0], *xb.shape))
     a = a if a.dtype == torch.float64 else a.double()
@@ -467,11 +466,7 @@ def _taps(ks: torch.Tensor) -> list[tuple[int, int, torch.Tensor]]:
 
 
 def _planes(k: int, h: int, w: int, dtype: torch.dtype, device: torch.device) -> torch.Tensor:
-    """Zeros (k, h, w) whose planes all start at the same 64-byte alignment.
-
-    BLAS kernels may round differently on differently aligned data; with equally aligned planes a
-    kernel's observables do not depend on its position in the chunk (bit-identical chunking).
-    """
+    """Zeros (k, h, w) whose planes all start at a 64-byte boundary (one cache line)."""
     per = 64 // torch.finfo(dtype).bits * 8
     stride = -(-h * w // per) * per
     flat = torch.zeros(k * stride, dtype=dtype, device=device)
