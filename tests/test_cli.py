@@ -130,6 +130,7 @@ def test_own_kernels_inline_npy_txt_make_one_stack(tmp_path):
     shift = recs[0]
     assert shift["speed"] == pytest.approx(1.0) and shift["velocity_x"] == pytest.approx(1.0)
     assert shift["c"] == 1.0 and shift["kernel_size"] == 3 and "family" not in shift
+    np.testing.assert_array_equal([r["kernel_values"] for r in recs], stack)  # the kernels that ran
     lib = speed_run([stack], 1.0, patterns.delta(41), times=[10])
     np.testing.assert_allclose([r["speed"] for r in recs], lib.rows["speed"], rtol=0, atol=1e-12)
 

@@ -14,7 +14,7 @@ import argparse
 import math
 from typing import Any
 
-from ..weights import BUILTIN_SOURCES, FILE_SUFFIXES
+from ..networks import BUILTIN_SOURCES, FILE_SUFFIXES
 from ._args import int_at_least, output_path
 from ._output import atomic_write, csv_text, emit, figure_bytes, json_text
 
@@ -161,8 +161,8 @@ def list_text(rows: list[dict[str, Any]]) -> str:
 
 def run(args: argparse.Namespace) -> int:
     """Compute, then write every output (files atomically); 0 on success."""
+    from ..networks import availability
     from ..spectrum import spectrum
-    from ..weights import availability
 
     if args.list:
         rows = availability()

@@ -167,7 +167,8 @@ def _kernels(args: argparse.Namespace, steps: int, x: np.ndarray, pad: bool
         b_square = decomposition.beta2(stack, "square")
         cols = {"beta2": b_point if args.split == "point" else b_square, "beta2_point": b_point,
                 "beta2_square": b_square}
-        fields = {"kernel_source": labels, "kernel_size": n, "split": args.split}
+        fields = {"kernel_source": labels, "kernel_values": stack.tolist(), "kernel_size": n,
+                  "split": args.split}
         return schedule, c, cols, fields, xp, padding
     family = args.family or "dct"
     n = validate.kernel_size(3 if args.kernel_size is None else args.kernel_size, minimum=2,
@@ -203,6 +204,7 @@ def compute(args: argparse.Namespace) -> list[dict[str, Any]]:
     for key in ("speed", "steady_speed", "c", "v_over_c", "v_over_c_sq", "velocity_x", "velocity_y"):
         table[key] = rows[key]
     labels = fields.pop("kernel_source", None)
+    values = fields.pop("kernel_values", None)
     extra = {**fields, "steps": ts[-1], **img_fields, "activation": args.activation.spec,
              "measure": args.measure, "rescale": not args.no_rescale,
              "dtype": "float32" if args.float32 else "float64",
@@ -213,6 +215,7 @@ def compute(args: argparse.Namespace) -> list[dict[str, Any]]:
         for r, i in zip(recs, idx, strict=True):
             r["kernel"] = int(i)
             r["kernel_source"] = labels[i]
+            r["kernel_values"] = values[i]
     return recs
 
 
@@ -252,9 +255,10 @@ def plot_figure(recs: list[dict[str, Any]]):
     speed_law_axes(ax, ymax=max(1.1, 1.05 * max(ys, default=1.0)),
                    xlabel=r"$\beta^2$ (" + r0.get("split", "point") + " split)" if "kernel_source" in r0
                    else r"$\beta^2 = \|k_o\|^2/\|k\|^2$")
-    for t in sorted({r["t"] for r in recs}):
+    for j, t in enumerate(sorted({r["t"] for r in recs})):
         sel = [r for r in recs if r["t"] == t and r["v_over_c_sq"] is not None]
-        style = {"marker": "o", "ls": "none"} if "kernel_source" in r0 else {"marker": ".", "lw": 1.2}
+        style = ({"marker": "osD^v<>"[j % 7], "ls": "none", "mfc": "none", "ms": 7}
+                 if "kernel_source" in r0 else {"marker": ".", "lw": 1.2})
         ax.plot([r["beta2"] for r in sel], [r["v_over_c_sq"] for r in sel], label=f"t = {t}", **style)
     name = (f"{r0['family']} {r0['kernel_size']}x{r0['kernel_size']}" if "family" in r0
             else f"your kernels ({r0['kernel_size']}x{r0['kernel_size']})")
