@@ -70,7 +70,14 @@ import numpy as np
 from ._array import Array, as_kernel, is_torch
 from .dct import basis_labels, dct2, parity
 from .decomposition import Split, energies, symmetric_dimension
-from .weights import ConvLayer, conv_kernels
+from .networks.reference import (  # noqa: F401 - the reference tables, re-exported for old imports
+    MOBILENET_V2_SETTING,
+    REPORTED_BY_AUTHORS,
+    mobilenet_v2_depthwise_strides,
+    reported_fractions,
+    reported_order,
+)
+from .networks.registry import ConvLayer, conv_kernels
 
 Weighting = Literal["energy", "kernel"]
 #: The two ways to pool a layer's kernels (see the module notes).
@@ -87,30 +94,6 @@ def check_weighting(weighting: str) -> str:
 
 #: The DC basis and the two gradients, as (u, v) indices.
 DC_GRAD: tuple[tuple[int, int], ...] = ((0, 0), (0, 1), (1, 0))
-
-_REPORTED_ORDER = ((0, 0), (0, 1), (1, 0), (1, 1), (0, 2), (2, 0), (1, 2), (2, 1), (2, 2))
-
-#: Mean per-basis energy fractions of 3x3 kernels **as reported by the authors** (Frija-Altarac &
-#: Toews, 2025; Keras ImageNet weights; VGG16: its 13 conv layers, ResNet50: its 16 3x3 conv
-#: layers), in the order ``_REPORTED_ORDER``, with their reported DC + two gradients share.
-#: This is reference data, not a result of this library.
-REPORTED_BY_AUTHORS: dict[str, dict[str, Any]] = {
-    "VGG16": {"fractions": (.443, .155, .189, .033, .064, .070, .018, .017, .010),
-              "dc_grad_share": .787, "layers": 13},
-    "ResNet50": {"fractions": (.346, .119, .157, .046, .088, .092, .044, .041, .067),
-                 "dc_grad_share": .622, "layers": 16},
-}
-
-
-def reported_fractions(model: str) -> np.ndarray:
-    """The authors' reported mean fractions of ``model`` as a ``(3, 3)`` array indexed ``[u, v]``."""
-    if model not in REPORTED_BY_AUTHORS:
-        raise ValueError(f"no reported values for {model!r}; have {sorted(REPORTED_BY_AUTHORS)}")
-    out = np.zeros((3, 3))
-    for (u, v), f in zip(_REPORTED_ORDER, REPORTED_BY_AUTHORS[model]["fractions"], strict=True):
-        out[u, v] = f
-    return out
-
 
 def _sum(x: Array, axis: int | tuple[int, ...]) -> Array:
     return x.sum(dim=axis) if is_torch(x) else x.sum(axis=axis)
@@ -516,11 +499,6 @@ TESTED_GROUPS: dict[str, tuple[tuple[int, int], ...]] = {
     "DC": ((0, 0),), "grad_x": ((0, 1),), "grad_y": ((1, 0),), "DC+grad": DC_GRAD}
 
 
-def reported_order() -> tuple[tuple[int, int], ...]:
-    """The order of the ``(u, v)`` bases in the authors' table (and in :data:`REPORTED_BY_AUTHORS`)."""
-    return tuple(_REPORTED_ORDER)
-
-
 def top3_margin(fractions: Array) -> float:
     r"""Smallest of DC, :math:`\nabla_x`, :math:`\nabla_y` minus the largest other basis.
 
@@ -775,29 +753,3 @@ def odd_share_test(s: Spectrum, kind: Split = "point",
     vals = [ls.odd_for(kind, weighting) for ls in s.layers]
     t, p_above = layer_t_test(vals, null_odd_share(s.n, kind))
     return float(np.mean(vals)), t, (1.0 - p_above) if math.isfinite(p_above) else math.nan
-
-
-#: torchvision's MobileNetV2 ``inverted_residual_setting`` (Sandler et al., 2018, Table 2, as coded in
-#: ``torchvision/models/mobilenetv2.py``): rows ``(t, c, n, s)`` = expansion, output channels,
-#: repeats, stride of the first repeat. The state dict holds no strides, so they come from here.
-MOBILENET_V2_SETTING: tuple[tuple[int, int, int, int], ...] = (
-    (1, 16, 1, 1), (6, 24, 2, 2), (6, 32, 3, 2), (6, 64, 4, 2),
-    (6, 96, 3, 1), (6, 160, 3, 2), (6, 320, 1, 1),
-)
-
-
-def mobilenet_v2_depthwise_strides() -> dict[str, int]:
-    """Stride of every 3x3 depthwise layer of torchvision's MobileNetV2, by state-dict weight name.
-
-    ``features.0`` is the stride-2 stem (a full convolution); block ``features.i`` (``i >= 1``)
-    follows :data:`MOBILENET_V2_SETTING`, its first repeat having stride ``s``. The depthwise weight
-    is ``features.i.conv.0.0.weight`` for expansion 1 (no 1x1 expansion before it) and
-    ``features.i.conv.1.0.weight`` otherwise. The stride-2 blocks are ``features.2, 4, 7, 14``.
-    """
-    out: dict[str, int] = {}
-    i = 1
-    for t, _c, reps, stride in MOBILENET_V2_SETTING:
-        for r in range(reps):
-            out[f"features.{i}.conv.{0 if t == 1 else 1}.0.weight"] = stride if r == 0 else 1
-            i += 1
-    return out

@@ -16,7 +16,7 @@ from infomech import smallcnn
 from infomech import spectrum as sp
 from infomech.claims import FAILS, HOLDS, MIXED
 from infomech.claims import dct_dominance as claim
-from infomech.weights import is_available
+from infomech.networks import is_available
 
 pytestmark = pytest.mark.skipif(
     not all(is_available(n) for n in ("efficientnet_lite0", "mobilenet_v2", "mtcnn", "ppocr_det")),

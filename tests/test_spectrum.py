@@ -14,7 +14,7 @@ from hypothesis.extra.numpy import arrays
 from infomech import cli
 from infomech import spectrum as sp
 from infomech.dct import basis, idct2
-from infomech.weights import ConvLayer
+from infomech.networks import ConvLayer
 
 
 def _cli(*argv: str) -> int:

@@ -9,6 +9,7 @@ import pytest
 import torch
 
 from infomech import weights
+from infomech.networks import readers
 from infomech.weights import SourceUnavailable, conv_kernels
 
 
@@ -277,7 +278,7 @@ def test_unreadable_file_is_not_called_corrupt(tmp_path, monkeypatch) -> None:
         raise PermissionError(13, "Permission denied")
 
     # tests run as root here, so chmod would not deny anything: fake the open() the reader uses
-    monkeypatch.setattr(weights, "open", denied, raising=False)
+    monkeypatch.setattr(readers, "open", denied, raising=False)
     with pytest.raises(ValueError, match="permission denied"):
         conv_kernels(path)
 
@@ -317,7 +318,7 @@ def test_cli_bad_weights_one_line_exit_2(tmp_path, capsys, monkeypatch, case) ->
         path.write_bytes(b"garbage")
     elif case == "denied":
         torch.save({"c.weight": torch.randn(4, 1, 3, 3)}, path)
-        monkeypatch.setattr(weights, "open", lambda *a, **k: (_ for _ in ()).throw(
+        monkeypatch.setattr(readers, "open", lambda *a, **k: (_ for _ in ()).throw(
             PermissionError(13, "Permission denied")), raising=False)
     source = {"empty": "", "random:": "random:", "dir": str(tmp_path)}.get(case, str(path))
     assert cli.main(["spectrum", source]) == 2

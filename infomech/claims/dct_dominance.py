@@ -15,8 +15,8 @@ import numpy as np
 
 from .. import smallcnn
 from .. import spectrum as sp
+from ..networks import SourceUnavailable
 from ..networks import filter_speed as fs
-from ..weights import SourceUnavailable
 from .base import FAILS, HOLDS, MIXED, ClaimSpec, Verdict
 
 SPEC = ClaimSpec(

@@ -40,7 +40,7 @@ import numpy as np
 from ..dct import dct2
 from ..decomposition import beta2
 from ..propagation import propagate
-from ..weights import conv_kernels
+from .registry import conv_kernels
 
 #: A kernel "moves" (its direction is defined) above this speed, px/step.
 MOVING: float = 0.05
