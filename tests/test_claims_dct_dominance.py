@@ -140,3 +140,14 @@ def test_smallcnn_numbers() -> None:
     assert (v.word, v.enriched) == ("neither", ("DC",))
     assert sp.network_verdict(s, "kernel").enriched == ("DC", "grad_y")
     assert smallcnn.metrics(smallcnn.trained())["test_acc"] == pytest.approx(0.970, abs=5e-4)
+
+
+def test_counts_are_tie_robust() -> None:
+    # a difference below TIE_MARGIN is counted on neither side; a margin within NEAR_TIE is flagged
+    res = {"kind_share": {"a": {"full": 0.400, "depthwise": 0.401},
+                          "b": {"full": 0.30, "depthwise": 0.40},
+                          "c": {"full": 0.50, "depthwise": 0.40}}}
+    assert claim.depthwise_higher(res) == ["b"] and claim.full_higher(res) == ["c"]
+    tied = sp.NetworkVerdict("neither", "energy", (), 0.5, 0.2, -0.1, "d", {"share - 1/2": 1e-9})
+    assert tied.near_tie
+    assert claim.near_ties({"verdicts": {"x": {"energy": tied}}}) == ["x [energy]"]
