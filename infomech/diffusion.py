@@ -29,11 +29,15 @@ from typing import Any
 import numpy as np
 import torch
 
+from . import kernels as _kernels
+from . import patterns as _patterns
 from .dct import basis
 from .decomposition import even_odd, sym_anti
 from .observables import isotropy, steady_state_speed
 from .propagation import Activation, Trajectory, propagate
-from .transport import kernel_moments
+from .stats import slope
+from .sweeps import family_run
+from .transport import directional_cumulants, kernel_moments
 
 #: Symmetry classes, from the most to the least symmetric.
 SYMMETRIES: tuple[str, ...] = ("square-symmetric", "point-even", "not even")
@@ -168,9 +172,7 @@ def spread_exponent(sigma2: np.ndarray) -> np.ndarray:
     ok = np.all(inc > 1e-12 * np.maximum(1.0, np.abs(s[0])), axis=0)
     with np.errstate(invalid="ignore", divide="ignore"):
         y = np.log(np.where(ok, inc, 1.0))
-    lt = np.log(np.arange(t0, T + 1, dtype=float))
-    lt = lt - lt.mean()
-    alpha = np.tensordot(lt / (lt * lt).sum(), y, axes=1)
+    alpha = slope(np.log(np.arange(t0, T + 1, dtype=float)), y)
     return np.where(ok, alpha, np.nan)
 
 
@@ -283,23 +285,6 @@ def study(kernels: Sequence[NamedKernel], patterns: Mapping[str, np.ndarray],
     return Study(list(kernels), int(steps), trajs, records)
 
 
-def format_table(records: Sequence[Mapping[str, Any]], columns: Sequence[str], digits: int = 3) -> str:
-    """Plain-text table of records (floats rounded to ``digits``, ``-0.0`` printed as ``0.0``)."""
-    def cell(v: Any) -> str:
-        if isinstance(v, float | np.floating):
-            if not np.isfinite(v):
-                return "-"
-            return f"{round(float(v), digits) + 0.0:.{digits}f}"
-        return str(v)
-
-    rows = [[cell(r[c]) for c in columns] for r in records]
-    widths = [max(len(c), *(len(row[j]) for row in rows)) if rows else len(c)
-              for j, c in enumerate(columns)]
-    lines = ["  ".join(c.ljust(w) for c, w in zip(columns, widths, strict=True))]
-    lines += ["  ".join(v.ljust(w) for v, w in zip(row, widths, strict=True)) for row in rows]
-    return "\n".join(lines)
-
-
 def by_name(kernels: Sequence[NamedKernel], name: str) -> NamedKernel:
     """The kernel called ``name`` in ``kernels`` (e.g. ``by_name(even_kernels(3), "sharpen")``).
 
@@ -345,3 +330,279 @@ def support_extent(frames: np.ndarray, tol: float = 0.0) -> np.ndarray:
         hi = np.where(occ, idx, -1).max(axis=1) - centre
         out[has, axis, 0], out[has, axis, 1] = lo[has], hi[has]
     return out
+
+
+# --------------------------------------------------------------------------------------------
+# Isotropy beyond the covariance: directional kurtosis and iso-contour radii
+# --------------------------------------------------------------------------------------------
+
+#: The two lattice directions compared: along an axis (0 degrees) and along a diagonal (45 degrees).
+AXIS_DIAGONAL = np.array([0.0, np.pi / 4])
+
+
+def _pixel_coords(H: int, W: int) -> tuple[np.ndarray, np.ndarray]:
+    return np.arange(W, dtype=float) - (W - 1) / 2, np.arange(H, dtype=float)[:, None] - (H - 1) / 2
+
+
+def directional_kurtosis(frames: np.ndarray, angles: np.ndarray = AXIS_DIAGONAL) -> np.ndarray:
+    r"""Excess kurtosis of the image along directions ``angles``, with :math:`|x|` as weights.
+
+    With :math:`w = |x|/\sum|x|` and :math:`X_\theta = u_\theta\cdot(p - \mu)`,
+    :math:`\gamma(\theta) = E_w[X_\theta^4]/E_w[X_\theta^2]^2 - 3` (0 for a Gaussian in every
+    direction; a direction dependence is an anisotropy of the *shape* that the covariance cannot see).
+
+    Parameters
+    ----------
+    frames : array (..., H, W)
+    angles : array (A,), radians (x right, y down)
+
+    Returns
+    -------
+    array (..., A)
+    """
+    f = np.abs(np.asarray(frames, dtype=float))
+    if f.ndim < 2:
+        raise ValueError(f"frames must be (..., H, W); got shape {f.shape}")
+    xs, ys = _pixel_coords(*f.shape[-2:])
+    m = f.sum(axis=(-2, -1))
+    if np.any(m == 0):
+        raise ValueError("directional_kurtosis: a frame has zero mass")
+    mx = (f * xs).sum(axis=(-2, -1)) / m
+    my = (f * ys).sum(axis=(-2, -1)) / m
+    th = np.atleast_1d(np.asarray(angles, dtype=float))
+    dx = xs - mx[..., None, None, None]                                  # (..., 1, 1, W)
+    dy = ys - my[..., None, None, None]                                  # (..., 1, H, 1)
+    proj = np.cos(th)[:, None, None] * dx + np.sin(th)[:, None, None] * dy  # (..., A, H, W)
+    w = (f / m[..., None, None])[..., None, :, :]
+    m2 = (w * proj**2).sum(axis=(-2, -1))
+    m4 = (w * proj**4).sum(axis=(-2, -1))
+    return m4 / m2**2 - 3.0
+
+
+def kurtosis_law(kernels: np.ndarray, steps: np.ndarray, angles: np.ndarray = AXIS_DIAGONAL) -> np.ndarray:
+    r"""Exact directional excess kurtosis :math:`\gamma_1(\theta)/t` of a single pixel after ``t``
+    steps of non-negative kernels (:func:`infomech.transport.directional_cumulants`).
+
+    Returns an array ``(T, K, A)`` for ``steps`` ``(T,)`` and kernels ``(K, n, n)``.
+    """
+    var, k4 = directional_cumulants(kernels, angles)
+    t = np.asarray(steps, dtype=float)
+    if np.any(t <= 0):
+        raise ValueError("kurtosis_law needs steps t >= 1")
+    return (k4 / var**2)[None] / t[:, None, None]
+
+
+def _profiles(f: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Mean profile from the centre pixel along the 4 axis rays and along the 4 diagonal rays."""
+    H, W = f.shape[-2:]
+    cy, cx = H // 2, W // 2
+    R = min(cy, cx, H - 1 - cy, W - 1 - cx)
+    i = np.arange(R + 1)
+    axis = (f[..., cy, cx + i] + f[..., cy, cx - i] + f[..., cy + i, cx] + f[..., cy - i, cx]) / 4
+    diag = (f[..., cy + i, cx + i] + f[..., cy - i, cx - i] + f[..., cy + i, cx - i]
+            + f[..., cy - i, cx + i]) / 4
+    return axis, diag
+
+
+def _crossing(profile: np.ndarray, spacing: float, level: np.ndarray) -> np.ndarray:
+    r"""Radius where a decreasing profile sampled at ``r = i * spacing`` first falls below ``level``.
+
+    Interpolates :math:`\log f` by the parabola through the three samples around the crossing (exact
+    for a Gaussian profile), linearly in :math:`f` where a neighbour is zero; NaN if it never falls.
+    """
+    p = np.asarray(profile, dtype=float)
+    flat = p.reshape(-1, p.shape[-1])
+    lev = np.broadcast_to(level, p.shape[:-1]).reshape(-1)
+    out = np.full(flat.shape[0], np.nan)
+    below = flat < lev[:, None]
+    below[:, 0] = False
+    has = below.any(axis=1)
+    i = np.argmax(below, axis=1)                                         # first sample below
+    rows = np.nonzero(has)[0]
+    n = flat.shape[1]
+    for r in rows:                                                       # one root per profile
+        j = int(i[r])
+        lo, hi = (j - 1, j + 1) if j + 1 < n and flat[r, j + 1] > 0 else (j - 2, j)
+        if lo >= 0 and np.all(flat[r, lo:hi + 1] > 0):
+            coef = np.polyfit(np.arange(lo, hi + 1) * spacing, np.log(flat[r, lo:hi + 1]), 2)
+            coef[-1] -= np.log(lev[r])
+            roots = np.roots(coef)
+            roots = roots[np.isreal(roots)].real
+            ok = roots[(roots >= (j - 1) * spacing - 1e-12) & (roots <= j * spacing + 1e-12)]
+            if ok.size:
+                out[r] = float(ok.min())
+                continue
+        a, b = flat[r, j - 1], flat[r, j]
+        out[r] = (j - 1 + (a - lev[r]) / (a - b)) * spacing
+    return out.reshape(p.shape[:-1])
+
+
+def contour_radii(frames: np.ndarray, level: float = 0.5) -> np.ndarray:
+    r"""Radius of the iso-contour :math:`|x| = \mathrm{level}\cdot\max|x|` along the axes and along
+    the diagonals, measured from the centre pixel (the centre of an even kernel's run from a centred
+    symmetric input).
+
+    Each radius is the mean over the four rays of its kind, interpolated between lattice points
+    (spacing 1 along an axis, :math:`\sqrt2` along a diagonal) by :func:`_crossing`. For an isotropic
+    image the two are equal; :math:`r_\text{axis}/r_\text{diag} - 1` measures how square the contour is.
+
+    Returns
+    -------
+    array (..., 2): ``[..., 0]`` along the axes, ``[..., 1]`` along the diagonals (pixels).
+    """
+    f = np.abs(np.asarray(frames, dtype=float))
+    if not 0 < level < 1:
+        raise ValueError(f"level must be in (0, 1); got {level}")
+    axis, diag = _profiles(f)
+    top = f.max(axis=(-2, -1)) * level
+    return np.stack([_crossing(axis, 1.0, top), _crossing(diag, np.sqrt(2.0), top)], axis=-1)
+
+
+def shape_study(kernels: np.ndarray, steps: int = 40, size: int = 101, level: float = 0.5,
+                activation: Activation = "relu") -> dict[str, np.ndarray]:
+    r"""Shape of a single pixel's spread under square-symmetric kernels, beyond the covariance.
+
+    One batched run from a centred single pixel (``size x size``), every step kept. Per step
+    :math:`t = 1..T` and kernel: the covariance isotropy ratio, the excess kurtosis along the axis and
+    the diagonal (measured, and the exact law :func:`kurtosis_law` for non-negative kernels), their gap
+    :math:`\gamma_\text{axis} - \gamma_\text{diag}`, the iso-contour radii at ``level`` of the maximum
+    and their anisotropy :math:`r_\text{axis}/r_\text{diag} - 1`.
+
+    Returns
+    -------
+    dict with ``t`` (T,), ``isotropy`` (T, K), ``kurtosis`` and ``kurtosis_law`` (T, K, 2),
+    ``kurtosis_gap`` and ``kurtosis_gap_law`` (T, K), ``radii`` (T, K, 2), ``contour_anisotropy``
+    (T, K).
+    """
+    ks = np.asarray(kernels, dtype=float)
+    if ks.ndim == 2:
+        ks = ks[None]
+    t = np.arange(1, int(steps) + 1)
+    tr = propagate(_patterns.delta(size), ks, int(steps), activation=activation, rescale=True,
+                   frames=list(t))
+    frames = np.stack([tr.frames[int(s)] for s in t])                    # (T, K, H, W)
+    gam = directional_kurtosis(frames)
+    law_ = kurtosis_law(ks, t)
+    radii = contour_radii(frames, level)
+    with np.errstate(invalid="ignore", divide="ignore"):   # t = 0 (a single pixel) has no spread
+        iso = tr.isotropy()[1:]
+    return {"t": t, "isotropy": iso, "kurtosis": gam, "kurtosis_law": law_,
+            "kurtosis_gap": gam[..., 0] - gam[..., 1], "kurtosis_gap_law": law_[..., 0] - law_[..., 1],
+            "radii": radii, "contour_anisotropy": radii[..., 0] / radii[..., 1] - 1.0}
+
+
+# --------------------------------------------------------------------------------------------
+# Drift under signed even kernels: what moves is the |x|-weighted centre
+# --------------------------------------------------------------------------------------------
+
+def drift_cause(x: np.ndarray, kernels: np.ndarray, steps: int = 20) -> dict[str, np.ndarray]:
+    r"""Separate the centre-of-mass drift of signed even kernels into its possible causes.
+
+    Runs (rescaling on) and records :math:`\max_t|\mu_t - \mu_0|` for: ReLU; no activation with
+    :math:`|x|` as weights (``none_abs``); no activation with the signed state as weights
+    (``none_signed``: the signed centre :math:`\sum_p x(p)\,p/\sum_p x(p)`, which the exact law pins for
+    an even kernel with :math:`K = \sum k \ne 0`); abs.
+
+    Also, along the ReLU run, the step-by-step motion of the signed centre of the linear response
+    :math:`y_t = k \star x_t` (before rectification): ``relu_signed_step`` is
+    :math:`\max_t |\mu^\text{signed}(y_t) - \mu(x_t)|`. Since :math:`\mathrm{relu}(y) = (y + |y|)/2`,
+    the rectified centre is the mass-weighted mean of the signed centre (which an even kernel keeps)
+    and the :math:`|y|`-weighted centre; so when ``relu_signed_step`` is round-off, every bit of the
+    ReLU drift is the motion of the :math:`|y|`-weighted centre.
+
+    Kernels whose weights sum to (almost) zero have no signed centre: NaN there.
+
+    Returns
+    -------
+    dict of arrays (K,): ``relu``, ``none_abs``, ``none_signed``, ``abs``, ``relu_signed_step``,
+    ``kernel_sum``; and ``t`` (T+1,) with ``trajectories`` (dict mode -> (T+1, K) distance).
+    """
+    ks = np.asarray(kernels, dtype=float)
+    if ks.ndim == 2:
+        ks = ks[None]
+    K = ks.shape[0]
+    ksum = ks.sum(axis=(-2, -1))
+    has_centre = np.abs(ksum) > 1e-6 * np.abs(ks).sum(axis=(-2, -1))
+    T = int(steps)
+    runs = {
+        "relu": propagate(x, ks, T, activation="relu", rescale=True, frames=list(range(T))),
+        "none_abs": propagate(x, ks, T, activation="none", rescale=True),
+        "none_signed": propagate(x, ks[has_centre], T, activation="none", rescale=True,
+                                 weights="signed"),
+        "abs": propagate(x, ks, T, activation="abs", rescale=True),
+    }
+    dist = {}
+    for mode, tr in runs.items():
+        d = tr.distance()
+        if mode == "none_signed":
+            full = np.full((T + 1, K), np.nan)
+            full[:, has_centre] = d
+            d = full
+        dist[mode] = d
+    relu = runs["relu"]
+    states = np.stack([relu.frames[t] for t in range(T)])[:, has_centre]      # (T, K', H, W)
+    kk = np.broadcast_to(ks[has_centre], (T, *ks[has_centre].shape))
+    lin = propagate(states.reshape(-1, *states.shape[-2:]), kk.reshape(-1, *ks.shape[-2:]), 1,
+                    activation="none", weights="signed")
+    moved = np.linalg.norm(lin.centre[1] - relu.centre[:T, has_centre].reshape(-1, 2), axis=-1)
+    step = np.full(K, np.nan)
+    step[has_centre] = moved.reshape(T, -1).max(axis=0)
+    out = {mode: d.max(axis=0) for mode, d in dist.items()}
+    out.update({"relu_signed_step": step, "kernel_sum": ksum, "t": np.arange(T + 1),
+                "trajectories": dist})
+    return out
+
+
+# --------------------------------------------------------------------------------------------
+# Rest energy and the measured diffusion rate
+# --------------------------------------------------------------------------------------------
+
+def diffusion_rate_law(family: str, n: int, beta2: np.ndarray) -> np.ndarray:
+    r"""Exact diffusion rate per step, :math:`\operatorname{tr}\bar C/2` with :math:`\bar C` the mean
+    per-step covariance over the schedule's phases, in units of :math:`c^2`; NaN where a kernel has
+    negative weights (no law)."""
+    schedule, c = _kernels.family(family, np.atleast_1d(np.asarray(beta2, dtype=float)), n)
+    ok = np.all([np.all(k >= 0, axis=(-2, -1)) for k in schedule], axis=0)
+    rate = np.zeros(ok.shape)
+    for k in schedule:
+        _, _, cov = kernel_moments(np.where(ok[:, None, None], k, 1.0))
+        rate = rate + (cov[:, 0, 0] + cov[:, 1, 1]) / 2
+    return np.where(ok, rate / len(schedule) / c**2, np.nan)
+
+
+def diffusion_rates(cases: Sequence[tuple[str, int]], beta2: np.ndarray, steps: int = 20,
+                    size: int = 101, activation: Activation = "relu") -> dict[str, dict[str, np.ndarray]]:
+    r"""Measured diffusion rate per step of kernel families against their rest-energy share.
+
+    For each ``(family, n)``, one batched single-pixel run over ``beta2`` (the authors' protocol,
+    rescaling on): the rate is the slope of :math:`\sigma^2_t` over the second half of the run
+    (sampled once per schedule cycle), divided by :math:`c^2` so that sizes compare; the rest-energy
+    share is :math:`(mc^2/E)^2 = \lVert k_e\rVert^2/\lVert k\rVert^2 = 1 - \beta^2`.
+
+    Where the exact law applies, :math:`\operatorname{tr}C/2 = (E|d|^2 - |\delta|^2)/2`: the rate plus
+    half the squared drift speed is half the step's second moment, ``second_moment``
+    :math:`= \text{rate} + (v/c)^2/2` (a "mass shell" of the step law: :math:`E|d|^2 = |\delta|^2 +
+    \operatorname{tr}C`).
+
+    Returns
+    -------
+    dict ``"family nxn"`` -> {``beta2``, ``rest``, ``rate``, ``speed`` (:math:`v/c`, steady state),
+    ``second_moment``, ``law`` (NaN where signed)}.
+    """
+    b = np.atleast_1d(np.asarray(beta2, dtype=float))
+    out: dict[str, dict[str, np.ndarray]] = {}
+    for fam, n in cases:
+        tr, c, period = family_run(fam, n, b, steps=steps, size=size, activation=activation)
+        rate = np.asarray(steady_state_speed(tr.sigma2(), period)) / c**2
+        speed = np.asarray(tr.steady_state_speed()) / c
+        out[f"{fam} {n}x{n}"] = {"beta2": b, "rest": 1.0 - b, "rate": rate, "speed": speed,
+                                 "second_moment": rate + speed**2 / 2,
+                                 "law": diffusion_rate_law(fam, n, b)}
+    return out
+
+
+def rate_spread(rates: Mapping[str, Mapping[str, np.ndarray]]) -> np.ndarray:
+    r"""Spread (max - min) of the rate across cases at each rest-energy share (all cases must share
+    the same ``beta2`` grid): 0 if the rest energy alone set the diffusion rate."""
+    r = np.stack([v["rate"] for v in rates.values()])
+    return r.max(axis=0) - r.min(axis=0)

@@ -83,11 +83,6 @@ def test_signed_even_kernels_drift_on_an_asymmetric_input_under_relu(small_study
     assert small_study.column("drift_max", pattern="delta").max() < 1e-9
 
 
-def test_format_table_rounds_and_never_prints_negative_zero():
-    txt = D.format_table([{"a": -1e-9, "b": "x", "c": np.nan}], ["a", "b", "c"])
-    assert "-0.000" not in txt and "0.000" in txt and "-" in txt.splitlines()[1]
-
-
 def test_by_name_picks_the_named_kernel():
     zoo = D.even_kernels(3)
     assert D.by_name(zoo, "sharpen").name == "sharpen"
@@ -109,3 +104,44 @@ def test_support_extent():
     assert D.support_extent(x[1], tol=2.0).tolist() == [[[0, -1], [0, -1]]]
     with pytest.raises(ValueError):
         D.support_extent(np.zeros(5))
+
+
+def test_directional_kurtosis_of_a_box_walk_matches_the_cumulant_law():
+    from infomech.propagation import propagate
+
+    k = np.ones((1, 3, 3)) / 3
+    tr = propagate(P.delta(41), k, 6, activation="relu", frames=[3, 6])
+    g = D.directional_kurtosis(np.stack([tr.frames[3], tr.frames[6]]))
+    law = D.kurtosis_law(k, np.array([3, 6]))
+    np.testing.assert_allclose(g, law, atol=1e-12)
+    np.testing.assert_allclose(law[0, 0], [-0.5, -0.25])  # -3/2 / t and -3/4 / t at t = 3
+
+
+def test_contour_radii_of_a_gaussian_are_round():
+    y, x = np.mgrid[-20:21, -20:21]
+    g = np.exp(-(x**2 + y**2) / (2 * 3.0**2))
+    r = D.contour_radii(g, 0.5)
+    np.testing.assert_allclose(r, 3.0 * np.sqrt(2 * np.log(2)), rtol=1e-9)
+    sq = np.exp(-(np.abs(x) ** 4 + np.abs(y) ** 4) / 500.0)  # a squarish blob: axis != diagonal
+    assert abs(D.contour_radii(sq)[0] / D.contour_radii(sq)[1] - 1) > 0.05
+    with pytest.raises(ValueError):
+        D.contour_radii(g, 1.5)
+
+
+def test_drift_cause_separates_signed_and_abs_centres():
+    rng = np.random.default_rng(0)
+    img = np.pad(rng.random((12, 12)), 12)
+    zoo = D.even_kernels(3)
+    ks = np.stack([D.by_name(zoo, "sharpen").kernel, D.by_name(zoo, "saddle (1,1)").kernel])
+    c = D.drift_cause(img, ks, 6)
+    assert c["none_signed"][0] < 1e-9 and np.isnan(c["none_signed"][1])
+    assert c["relu_signed_step"][0] < 1e-9
+    assert c["none_abs"].max() > 0.1
+
+
+def test_diffusion_rates_follow_the_law_where_kernels_are_non_negative():
+    r = D.diffusion_rates([("dct", 3), ("translation", 3)], np.array([0.0, 0.2]), steps=8, size=41)
+    for v in r.values():
+        np.testing.assert_allclose(v["rate"], v["law"], atol=1e-9)
+        np.testing.assert_allclose(v["second_moment"], v["second_moment"][0], atol=1e-9)
+    np.testing.assert_allclose(D.rate_spread(r), [2 / 3 - 0.5, np.ptp([r[k]["rate"][1] for k in r])])
