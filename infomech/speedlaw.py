@@ -197,6 +197,11 @@ def saturation_onset(beta2: np.ndarray, v_over_c: np.ndarray, tol: float = 0.01)
     return float(b[0] if bad.size == 0 else b[bad[-1] + 1])
 
 
+def onset_label(beta2: float) -> str:
+    """A saturation onset for people: ``"never"`` for NaN, else two decimals (``"0.97"``)."""
+    return "never" if np.isnan(beta2) else f"{beta2:.2f}"
+
+
 def first_above(beta2: np.ndarray, y: np.ndarray, level: float = 1.0, tol: float = 1e-9) -> float:
     """Smallest ``beta2`` with ``y > level + tol`` (NaN when none)."""
     b = np.asarray(beta2, dtype=float)

@@ -31,20 +31,20 @@ def test_row_words(result):
     w = claim.row_words(result)
     assert w["fit-dct3-relu"] == APPROXIMATE
     assert all(w[f"fit-{k}"] == FAILS for k in result["fit"] if k != "dct3-relu")
-    assert {w[f"exact-{k}"] for k in result["exact"]} == {EXACT}
+    assert {w[f"law-{k}"] for k in result["law"]} == {EXACT}
     assert w["form-dct3"] == APPROXIMATE and w["form-dct2"] == FAILS
     assert w["placement"] == EXACT and w["row-dct3"] == EXACT and w["row-translation3"] == APPROXIMATE
     assert w["circle-dct2"] == FAILS
 
 
 def test_exact_law_numbers(result):
-    e = result["exact"]
+    e = result["law"]
     assert e["dct3"]["kappa"] == pytest.approx(2 / 3, abs=1e-9)  # closed form
     assert e["dct2"]["kappa"] == pytest.approx(1, abs=1e-9)
     assert e["dct3"]["limit"] == pytest.approx(0.4, abs=1e-9)
     # 2/3 * 0.4/0.6 - 0.4 = 2/45, at the end of the range
     assert e["dct3"]["form_dev"] == pytest.approx(2 / 45, abs=1e-6)
-    assert result["exact_worst"] < 1e-12  # measured = exact to round-off, every activation
+    assert result["law_worst"] < 1e-12  # measured = exact to round-off, every activation
     assert max(x["act_gap"] for x in e.values()) < 1e-12
 
 

@@ -75,3 +75,48 @@ def test_pure_odd_relu_sheds_core_and_front_moves_at_c():
 def test_slope():
     t = np.arange(5.0)
     assert D.slope(t, 3 * t + 2) == pytest.approx(3)
+
+
+def test_folded_worst_angle_breaks_the_square_tie():
+    th = np.arange(0, 360, 5.0)
+    m = np.mod(th, 90)
+    err = np.where((m == 30) | (m == 60), 2.0, 1.0) * np.where(th < 180, 1, -1)  # 8 tied images
+    w = D.folded_worst_angle(th, err)
+    assert w["angle"] == 30.0 and w["margin"] == pytest.approx(1.0) and w["n_tied"] == 8
+    # the argmax over the full circle would pick one of the 8 depending on the last bit
+    assert D.folded_worst_angle(th, err + 1e-15 * np.arange(th.size))["angle"] == 30.0
+
+
+def test_first_moment_share():
+    from infomech.dct import basis
+
+    assert D.first_moment_share(basis(0, 1, 3)) == pytest.approx(1.0)
+    assert D.first_moment_share(basis(2, 1, 3)) == pytest.approx(0.0, abs=1e-30)
+    assert D.first_moment_share(basis(1, 2, 3)) == pytest.approx(0.0, abs=1e-30)
+    k = D.odd_mix(np.array([0.0, 0.5, 1.0]), {(0, 1): 1.0, (2, 1): 1.0})
+    np.testing.assert_allclose(D.first_moment_share(k), [0, 0.25, 0.5], atol=1e-12)
+    np.testing.assert_allclose(np.linalg.norm(k, axis=(-2, -1)), 1.0)
+    with pytest.raises(ValueError):
+        D.odd_mix(0.5, {(1, 1): 1.0})  # (1, 1) is even
+    with pytest.raises(ValueError):
+        D.first_moment_share(np.zeros((3, 3)))
+
+
+def test_zero_first_moment_kernels_do_not_drift_while_nonnegative():
+    from infomech import speedlaw as S
+
+    st = D.predictor_study(np.array([0.0, 0.1, 0.2]), steps=5, size=31)
+    for name in ("B(2,1)", "B(1,2)"):
+        k = D.odd_mix(np.array([0.1, 0.2]), D.ODD_FAMILIES[name])
+        assert S.nonnegative(k).all()
+        assert st[name]["speed"].max() < 1e-12
+
+
+def test_laplacian_relu_is_a_random_walk_on_a_pixel():
+    L = D.laplacian_run(P.delta(41), 12)
+    np.testing.assert_allclose(L["sigma2"][:, 0], np.arange(13) / 2, atol=1e-12)
+    np.testing.assert_allclose(L["sigma2"][1:, 1], 0.0, atol=1e-12)  # -Delta keeps the pixel
+    assert np.nanmax(np.abs(L["centre"])) < 1e-12
+    assert D.laplacian(1).sum() == pytest.approx(0.0) and D.laplacian(-1)[1, 1] > 0
+    with pytest.raises(ValueError):
+        D.laplacian(2)

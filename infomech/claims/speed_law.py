@@ -85,7 +85,7 @@ def run(spec: ClaimSpec = SPEC) -> dict[str, Any]:
     p = spec.params
     b2 = grid(p["beta2"])
     configs = [(f, int(n)) for f, n in p["configs"]]
-    res: dict[str, Any] = {"beta2": b2, "vc": {}, "fit": {}, "exact": {}, "steady": {}}
+    res: dict[str, Any] = {"beta2": b2, "vc": {}, "fit": {}, "law": {}, "steady": {}}
     runs = {}
     for fam, n in configs:
         for act in p["activations"]:
@@ -100,7 +100,7 @@ def run(spec: ClaimSpec = SPEC) -> dict[str, Any]:
         fine = np.linspace(0, S.nonneg_limit(fam, n), 401)
         form = S.exact_speed(fam, fine, n)["v_over_c_sq"] - fine
         vcs = [res["vc"][key(fam, n, a)] for a in p["activations"]]
-        res["exact"][key(fam, n)] = {
+        res["law"][key(fam, n)] = {
             "kappa": S.kappa(fam, n), "limit": S.nonneg_limit(fam, n),
             "err": max(float(np.nanmax(np.abs(v - exact_vc))) for v in vcs),
             "act_gap": max(float(np.abs(v - res["vc"][key(fam, n, "relu")])[valid].max()) for v in vcs),
@@ -122,7 +122,7 @@ def run(spec: ClaimSpec = SPEC) -> dict[str, Any]:
             "fit": S.fit_line(b2, vss ** 2),
             "nonneg_gap": float(np.abs(gap[valid]).max()),
         }
-    res["exact_worst"] = max(e["err"] for e in res["exact"].values())
+    res["law_worst"] = max(e["err"] for e in res["law"].values())
     res["row_gap"] = {key(f, n): float(np.nanmax(np.abs(runs[key(f, n, "relu")].speed("row")
                                                         - runs[key(f, n, "relu")].speed("2d")))
                                         / _kernels.kernel_radius(n)) for f, n in configs}
@@ -237,9 +237,9 @@ def row_words(result: dict[str, Any], spec: ClaimSpec = SPEC) -> dict[str, str]:
     w: dict[str, str] = {}
     for k, f in result["fit"].items():
         w[f"fit-{k}"] = _grade(f.max_dev, spec)
-    for k, e in result["exact"].items():
+    for k, e in result["law"].items():
         w[f"form-{k}"] = _grade(e["form_dev"], spec)
-        w[f"exact-{k}"] = EXACT if e["err"] <= p["exact_tol"] else FAILS
+        w[f"law-{k}"] = EXACT if e["err"] <= p["exact_tol"] else FAILS
     for k, s in result["steady"].items():
         w[f"steady-{k}"] = _grade(s["fit"].max_dev, spec)
     for k, lim in result["limits"].items():
@@ -259,6 +259,18 @@ def row_words(result: dict[str, Any], spec: ClaimSpec = SPEC) -> dict[str, str]:
     return w
 
 
+def better_predictor(result: dict[str, Any]) -> str:
+    """``"v/c = beta (the plotted law)"`` or ``"v/c = beta^2 (the abstract)"``: whichever has the
+    smaller RMS error in more families (``"neither"`` on a tie)."""
+    d = [pc["beta"].rmse - pc["beta2"].rmse for pc in result["predictors"].values()]
+    n_beta, n_beta2 = sum(x < -1e-3 for x in d), sum(x > 1e-3 for x in d)
+    if n_beta > n_beta2:
+        return "v/c = beta (the plotted law), not linear in the energy ratio"
+    if n_beta2 > n_beta:
+        return "v/c = beta^2 (linear in the energy ratio, the abstract)"
+    return "neither"
+
+
 def verdict(result: dict[str, Any], spec: ClaimSpec = SPEC) -> Verdict:
     """The claim's word over the single-pixel settings of the authors' protocol (10 steps)."""
     words = row_words(result, spec)
@@ -274,8 +286,8 @@ def verdict(result: dict[str, Any], spec: ClaimSpec = SPEC) -> Verdict:
     lim = result["limits"]["dct5-b100"]
     detail = (f"{parts} (max |(v/c)^2 - beta^2| after {spec.params['steps']} steps; 3x3 ReLU: "
               f"{f3.max_dev:.3f}). Where the kernel has no negative weight the law is exactly "
-              f"(v/c)^2 = kappa beta^2/(1 - beta^2) (kappa {result['exact']['dct3']['kappa']:.3f} for 3x3, "
-              f"matched to {fmt_bound(result['exact_worst'])}); the 5x5 pure gradient approaches "
+              f"(v/c)^2 = kappa beta^2/(1 - beta^2) (kappa {result['law']['dct3']['kappa']:.3f} for 3x3, "
+              f"matched to {fmt_bound(result['law_worst'])}); the 5x5 pure gradient approaches "
               f"v/c = {lim.limit:.3f} only after thousands of steps")
     return Verdict(spec.id, word, "largest |(v/c)^2 - beta^2| of 3x3 DCT-beta kernels, ReLU, "
                    f"single pixel, {spec.params['steps']} steps", round(float(f3.max_dev), 3), RULE, detail)
