@@ -654,7 +654,7 @@ def separable_split(plan: Plan) -> SeparableSplit | None:
 
 
 def run_separable(plan: Plan, boxes: list[Box], split: SeparableSplit, coords: _Coords,
-                  ticks: Iterator[Any]) -> ChunkRun:
+                  ticks: Iterator[Any], deferred: bool = True) -> ChunkRun:
     r"""Run the separable kernels of ``split`` on factor pairs: :math:`x_t = f_t \otimes g_t`.
 
     All kernels of ``split`` must put the activation on the same factor. The factors live on the
@@ -665,6 +665,14 @@ def run_separable(plan: Plan, boxes: list[Box], split: SeparableSplit, coords: _
     full-image std of a product is :math:`\sqrt{S_2/N - (S_1/N)^2}`, :math:`S_1 = \sum f \sum
     g`, :math:`S_2 = \sum f^2 \sum g^2`; act is positively homogeneous). The power sums of every
     step are products of 1-D sums, computed at the end in one batch.
+
+    With ``deferred`` (the default) the rescaling is not applied per step: act is positively
+    homogeneous, so the rescaled run is :math:`x_t = y_t / \operatorname{std}(y_{t-1})` for the
+    unscaled run :math:`y_{t+1} = \mathrm{act}(k \star y_t)`, :math:`y_0 = x_0` (induction:
+    :math:`x_{t+1} = \mathrm{act}(k \star x_t)/\operatorname{std}(x_t)` and the ratio cancels),
+    and all the stds come from the stored factors in one batch at the end. If an unscaled std
+    leaves :math:`[10^{-250}, 10^{250}]` (or is 0 for a non-empty state), the run is repeated with
+    the rescaling applied at every step, so no value ever under- or overflows.
     """
     P, k, n = split.u.shape
     r, T = plan.radius, plan.steps
@@ -703,13 +711,24 @@ def run_separable(plan: Plan, boxes: list[Box], split: SeparableSplit, coords: _
             tails[t + 1].zero_()
         if act is not None:
             act(acts[t + 1])
-        if plan.rescale:
+        if plan.rescale and not deferred:
             s1 = cur.sum(-1).prod(0)
             s2 = torch.linalg.vecdot(cur, cur).prod(0)
             var = torch.addcmul(s2 * npix, s1, s1, value=-1).clamp_min_(0)  # N^2 var
             std = var.sqrt_().div_(npix)
             acts[t + 1].div_(std.masked_fill_(std == 0, 1).unsqueeze(-1))
     f, g = z[0, :, :, r:r + h], z[1, :, :, r:r + w]  # (T+1, k, h), (T+1, k, w)
+    if plan.rescale and deferred and T > 0:
+        s1 = f.sum(-1) * g.sum(-1)  # (T+1, k), unscaled
+        s2 = torch.linalg.vecdot(f, f) * torch.linalg.vecdot(g, g)
+        std = torch.sqrt((s2 / npix - (s1 / npix) ** 2).clamp_min(0))[:-1]  # std(y_t), t < T
+        live = ((f != 0).any(-1) & (g != 0).any(-1))[:-1]  # non-empty y_t (s2 may underflow)
+        safe = torch.isfinite(std) & ((std >= 1e-250) & (std <= 1e250) | ~live)
+        safe[0] |= std[0] == 0  # x_0 is the caller's: std 0 means "divide by 1", as below
+        if not bool(safe.all()) or not bool(torch.isfinite(z).all()):
+            return run_separable(plan, boxes, split, coords, iter(()), deferred=False)
+        d = 1 / torch.where(std > 0, std, torch.ones_like(std))  # x_{t+1} = y_{t+1} / std(y_t)
+        z[active, 1:].mul_(d[..., None])
     ay = weights_of(f, plan.weights).double() @ coords.y64[Y0:Y1]  # (T+1, k, 3): sum_y w_y y^j
     ax = weights_of(g, plan.weights).double() @ coords.x64[X0:X1]  # (T+1, k, 3): sum_x w_x x^i
     sums = ax[..., :, None] * ay[..., None, :]
