@@ -331,6 +331,14 @@ def _schedule(kernels: Any, dtype: torch.dtype, device: torch.device) -> torch.T
     return out
 
 
+def _zero_mass(img: torch.Tensor, weights: Weights) -> bool:
+    """Whether some image has zero total weight (without a full-size temporary for ``abs``)."""
+    flat = img.reshape(img.shape[0], -1)
+    if weights == "abs":
+        return not bool(flat.any(dim=-1).all())
+    return bool((weights_of(flat, weights).sum(dim=-1) == 0).any())
+
+
 def validate(x: ArrayLike, kernels: Any, steps: int, *, activation: Activation = "relu",
              rescale: bool = False, weights: Weights = "abs", frames: Sequence[int] = (),
              dtype: torch.dtype = torch.float64, device: str | torch.device | None = None) -> Plan:
@@ -358,7 +366,7 @@ def validate(x: ArrayLike, kernels: Any, steps: int, *, activation: Activation =
         raise ValueError(f"x has {img.shape[0]} images but there are {K} kernels")
     if not _all_finite(img):
         raise ValueError("x contains NaN or Inf")
-    if bool((weights_of(img, weights).sum(dim=(-2, -1)) == 0).any()):
+    if _zero_mass(img, weights):
         raise ValueError("x has zero mass: its centre of mass is undefined")
     kept = tuple(sorted({int(f) for f in frames}))
     if any(f < 0 or f > steps for f in kept):
@@ -725,15 +733,22 @@ def run_separable(plan: Plan, boxes: list[Box], split: SeparableSplit, coords: _
         live = ((f != 0).any(-1) & (g != 0).any(-1))[:-1]  # non-empty y_t (s2 may underflow)
         safe = torch.isfinite(std) & ((std >= 1e-250) & (std <= 1e250) | ~live)
         safe[0] |= std[0] == 0  # x_0 is the caller's: std 0 means "divide by 1", as below
-        if not bool(safe.all()) or not bool(torch.isfinite(z).all()):
+        if not bool(safe.all()) or not bool(torch.isfinite(s2[-1]).all()):  # inf/NaN reach s2
             return run_separable(plan, boxes, split, coords, iter(()), deferred=False)
         d = 1 / torch.where(std > 0, std, torch.ones_like(std))  # x_{t+1} = y_{t+1} / std(y_t)
         z[active, 1:].mul_(d[..., None])
-    ay = weights_of(f, plan.weights).double() @ coords.y64[Y0:Y1]  # (T+1, k, 3): sum_y w_y y^j
-    ax = weights_of(g, plan.weights).double() @ coords.x64[X0:X1]  # (T+1, k, 3): sum_x w_x x^i
+    # weights of a non-negative factor are the factor (passive ones always are; active ones after
+    # relu/abs from a non-negative start): no full-size |.| temporaries
+    nonneg = plan.act_name in _NONNEGATIVE and bool((z[active, 0] >= 0).all())
+
+    def wts(a: torch.Tensor, is_active: bool) -> torch.Tensor:
+        return (weights_of(a, plan.weights) if is_active and not nonneg else a).double()
+
+    ay = wts(f, active == 0) @ coords.y64[Y0:Y1]  # (T+1, k, 3): sum_y w_y y^j
+    ax = wts(g, active == 1) @ coords.x64[X0:X1]  # (T+1, k, 3): sum_x w_x x^i
     sums = ax[..., :, None] * ay[..., None, :]
     rr = coords.row - Y0
-    wrow = weights_of(f[:, :, rr, None], plan.weights).double() if 0 <= rr < h else 0.0
+    wrow = wts(f[:, :, rr, None], active == 0) if 0 <= rr < h else 0.0
     row = ax[..., :2] * wrow
     frames = {t: _window(f[t], g[t], boxes[t], boxes[T]) for t in plan.frames}
     return ChunkRun(sums, row, _Outer(f[T], g[T]), frames)
