@@ -40,6 +40,7 @@ import torch.nn.functional as F
 from .kernels import dct_beta
 from .observables import coordinates, moments
 from .propagation import Activation, activation_fn
+from .stats import loglog_slope  # noqa: F401  (re-exported: the ERF chapter's fits)
 
 STACKS: tuple[str, ...] = ("uniform", "random", "dct")
 
@@ -154,6 +155,12 @@ def erf_stats(grads: torch.Tensor, power: float = 1.0, normalise: bool = True) -
     return ERFStats(centre=c.numpy(), sigma=float(np.sqrt(s2)), alive=alive)
 
 
+def draws_for(kind: str, activation: Activation, draws: int) -> int:
+    """Number of stacks a sweep needs: 1 for a deterministic linear stack (uniform or DCT-beta, no
+    activation: its gradient is the same for every input), ``draws`` otherwise."""
+    return 1 if kind in ("uniform", "dct") and activation == "none" else int(draws)
+
+
 def depth_sweep(kind: str, depths: list[int] | np.ndarray, *, activation: Activation = "none",
                 draws: int = 128, n: int = 3, beta2: float = 0.3, seed: int = 0,
                 power: float = 1.0, normalise: bool = True) -> dict[str, np.ndarray]:
@@ -164,7 +171,7 @@ def depth_sweep(kind: str, depths: list[int] | np.ndarray, *, activation: Activa
     dict with ``depth`` (D,), ``sigma`` (D,), ``centre`` (D, 2), ``alive`` (D,).
     """
     out: dict[str, list] = {"depth": [], "sigma": [], "centre": [], "alive": []}
-    nd = 1 if kind in ("uniform", "dct") and activation == "none" else draws
+    nd = draws_for(kind, activation, draws)
     for i, L in enumerate(depths):
         ks = stack_kernels(kind, int(L), nd, n, beta2=beta2, seed=seed + 1000 * i)
         st = erf_stats(erf_gradients(ks, activation, seed=seed + 1000 * i + 1), power, normalise)
@@ -193,7 +200,39 @@ def kernel_walk(k: np.ndarray) -> tuple[np.ndarray, float]:
     return np.array([mx, my]), float((vx + vy) / 2)
 
 
-def loglog_slope(x: np.ndarray, y: np.ndarray) -> tuple[float, float]:
-    """Least-squares slope and intercept of ``log y`` against ``log x``."""
-    slope, icpt = np.polyfit(np.log(np.asarray(x, float)), np.log(np.asarray(y, float)), 1)
-    return float(slope), float(icpt)
+def seed_sweep(kind: str, depths: list[int] | np.ndarray, seeds: list[int] | np.ndarray, *,
+               activation: Activation = "none", draws: int = 128, n: int = 3, beta2: float = 0.3
+               ) -> dict[str, np.ndarray]:
+    r"""ERF growth exponents under the two statistics, for several independent seeds.
+
+    Per seed, one set of stacks per depth (:func:`stack_kernels`) is back-propagated once
+    (:func:`erf_gradients`), and its gradients are summarised two ways:
+
+    * Luo et al.'s statistic, the expected squared gradient :math:`\langle g^2\rangle` (raw maps
+      averaged, ``power=2, normalise=False``), for which an i.i.d. zero-mean stack is exactly the
+      uniform random walk in expectation;
+    * the per-draw average :math:`\langle |g|/\sum|g|\rangle` (``power=1, normalise=True``).
+
+    Returns
+    -------
+    dict with ``seeds`` (S,), ``depth`` (D,), ``sigma_g2``, ``sigma_abs`` and ``alive`` (share of
+    draws with a non-zero gradient) (S, D), and the
+    log-log slopes ``slope_g2`` and ``slope_abs`` (S,).
+    """
+    depths = [int(L) for L in depths]
+    nd = draws_for(kind, activation, draws)
+    sg2 = np.zeros((len(seeds), len(depths)))
+    sab = np.zeros_like(sg2)
+    alive = np.zeros_like(sg2)
+    for a, seed in enumerate(seeds):
+        for i, L in enumerate(depths):
+            base = int(seed) + 1000 * i
+            g = erf_gradients(stack_kernels(kind, L, nd, n, beta2=beta2, seed=base), activation,
+                              seed=base + 1)
+            sg2[a, i] = erf_stats(g, 2.0, False).sigma
+            st = erf_stats(g, 1.0, True)
+            sab[a, i], alive[a, i] = st.sigma, st.alive
+    L = np.asarray(depths, dtype=float)
+    return {"seeds": np.asarray(seeds), "depth": L, "sigma_g2": sg2, "sigma_abs": sab, "alive": alive,
+            "slope_g2": np.array([loglog_slope(L, s)[0] for s in sg2]),
+            "slope_abs": np.array([loglog_slope(L, s)[0] for s in sab])}

@@ -32,6 +32,7 @@ import torch.nn.functional as F
 
 from .decomposition import beta2, energy, even_odd
 from .observables import coordinates, moments
+from .stats import correlation
 
 DEFINITIONS: tuple[str, ...] = ("summed", "mass", "bank")
 
@@ -156,15 +157,6 @@ def single_channel_control(x0: np.ndarray, count: int, n: int = 3, *, seed: int 
     _, c, _ = moments(y, xs, ys)
     kn = k[:, 0].numpy()
     return (c - c0).numpy(), np.asarray(beta2(kn, "point")), odd_direction(kn), kn.sum((-2, -1))
-
-
-def correlation(a: np.ndarray, b: np.ndarray) -> float:
-    """Pearson correlation of two flattened arrays over entries finite in both."""
-    a, b = np.asarray(a, float).ravel(), np.asarray(b, float).ravel()
-    ok = np.isfinite(a) & np.isfinite(b)
-    if ok.sum() < 3:
-        raise ValueError("need at least 3 finite pairs for a correlation")
-    return float(np.corrcoef(a[ok], b[ok])[0, 1])
 
 
 def mean_cosine(u: np.ndarray, v: np.ndarray) -> float:

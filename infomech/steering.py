@@ -38,6 +38,30 @@ LAWS: dict[str, Callable[[np.ndarray], np.ndarray]] = {
 }
 
 
+def transmission_per_direction(x: np.ndarray, phi: np.ndarray, theta1: np.ndarray | float = 0.0, *,
+                               n: int = 3, activation: Activation = "relu") -> np.ndarray:
+    r"""Transmitted energy :math:`E(\theta_1, \varphi)/E(\theta_1, 0)` for every first direction.
+
+    One batched run of all (``theta1``, ``phi``) pairs; see :func:`transmission` for the parameters.
+
+    Returns
+    -------
+    array (A, P)
+        Row ``a`` is the transmission curve for the first direction ``theta1[a]``.
+    """
+    phi = np.atleast_1d(np.asarray(phi, float))
+    th = np.atleast_1d(np.asarray(theta1, float))
+    ph_all = np.concatenate([[0.0], phi])
+    t1 = np.repeat(th, ph_all.size)  # (A*(P+1),)
+    t2 = t1 + np.tile(ph_all, th.size)
+    sched = [steered_gradient(t1, n), steered_gradient(t2, n)]
+    tr = propagate(x, sched, 2, activation=activation, frames=(2,))
+    e = (tr.frames[2] ** 2).sum(axis=(-2, -1)).reshape(th.size, ph_all.size)
+    if np.any(e[:, 0] <= 0):
+        raise ValueError("zero transmitted energy at phi = 0: the normalisation is undefined")
+    return e[:, 1:] / e[:, :1]
+
+
 def transmission(x: np.ndarray, phi: np.ndarray, theta1: np.ndarray | float = 0.0, *, n: int = 3,
                  activation: Activation = "relu") -> np.ndarray:
     r"""Transmitted energy :math:`T(\varphi)` (see module docstring), averaged over ``theta1``.
@@ -59,17 +83,7 @@ def transmission(x: np.ndarray, phi: np.ndarray, theta1: np.ndarray | float = 0.
     array (P,)
         :math:`\langle E(\theta_1, \varphi) / E(\theta_1, 0)\rangle_{\theta_1}`.
     """
-    phi = np.atleast_1d(np.asarray(phi, float))
-    th = np.atleast_1d(np.asarray(theta1, float))
-    ph_all = np.concatenate([[0.0], phi])
-    t1 = np.repeat(th, ph_all.size)  # (A*(P+1),)
-    t2 = t1 + np.tile(ph_all, th.size)
-    sched = [steered_gradient(t1, n), steered_gradient(t2, n)]
-    tr = propagate(x, sched, 2, activation=activation, frames=(2,))
-    e = (tr.frames[2] ** 2).sum(axis=(-2, -1)).reshape(th.size, ph_all.size)
-    if np.any(e[:, 0] <= 0):
-        raise ValueError("zero transmitted energy at phi = 0: the normalisation is undefined")
-    return (e[:, 1:] / e[:, :1]).mean(0)
+    return transmission_per_direction(x, phi, theta1, n=n, activation=activation).mean(0)
 
 
 def compare_laws(phi: np.ndarray, t: np.ndarray) -> dict[str, dict[str, float]]:

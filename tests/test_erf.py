@@ -55,3 +55,14 @@ def test_depth_sweep_slope_and_errors():
         erf.stack_kernels("uniform", 3, n=4)
     with pytest.raises(ValueError, match="non-negative"):
         erf.kernel_walk(K.dct_beta(0.9))
+
+
+def test_seed_sweep_gives_both_statistics_per_seed():
+    r = erf.seed_sweep("uniform", [2, 4, 8], [0, 1])
+    # a deterministic non-negative stack: |g| is the exact random walk, sigma^2 = 2L/3; g^2 squares
+    # the walk's law, which narrows it
+    assert np.all(r["sigma_g2"] < r["sigma_abs"])
+    np.testing.assert_allclose(r["sigma_abs"] ** 2, 2 / 3 * r["depth"] * np.ones((2, 1)), atol=1e-9)
+    np.testing.assert_allclose(r["slope_abs"], 0.5, atol=1e-9)
+    assert r["alive"].min() == 1.0
+    assert erf.draws_for("dct", "none", 64) == 1 and erf.draws_for("dct", "relu", 64) == 64

@@ -31,3 +31,16 @@ def test_floor_fit_recovers_the_floor():
     phi = np.linspace(0, np.pi, 37)
     m, rms = S.fit_floor(phi, np.cos(phi) ** 2 + 0.3 * np.sin(phi) ** 2)
     assert m == pytest.approx(0.3) and rms == pytest.approx(0.0, abs=1e-12)
+
+
+def test_transmission_per_direction_averages_to_transmission():
+    from infomech import patterns as _P
+    from infomech import steering as _S
+
+    phi = np.deg2rad([0.0, 45.0, 90.0])
+    th = np.deg2rad([0.0, 30.0, 90.0])
+    per = _S.transmission_per_direction(_P.delta(15), phi, th)
+    assert per.shape == (3, 3)
+    np.testing.assert_allclose(per[:, 0], 1.0)
+    np.testing.assert_allclose(per.mean(0), _S.transmission(_P.delta(15), phi, th))
+    np.testing.assert_allclose(per[0], per[2], atol=1e-12)  # a pixel: theta1 and theta1 + 90 deg agree
