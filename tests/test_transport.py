@@ -104,3 +104,20 @@ def test_predict_shapes_and_values():
     assert c.shape == (5, 1, 2) and s.shape == (5, 1, 2, 2)
     np.testing.assert_allclose(c[:, 0, 0], np.arange(5))
     np.testing.assert_allclose(s[:, 0], np.broadcast_to(np.eye(2), (5, 2, 2)))
+
+
+def test_directional_cumulants_of_the_box_and_plus_kernels():
+    from infomech.transport import directional_cumulants
+
+    th = np.array([0.0, np.pi / 4])
+    var, k4 = directional_cumulants(np.ones((3, 3)), th)
+    # box step: X uniform on {-1, 0, 1} along an axis (var 2/3, kappa4 = 2/3 - 3 (2/3)^2 = -2/3);
+    # along a diagonal the sum of two such steps over sqrt 2 (var 2/3, kappa4 = -1/3)
+    np.testing.assert_allclose(var, [2 / 3, 2 / 3], atol=1e-12)
+    np.testing.assert_allclose(k4, [-2 / 3, -1 / 3], atol=1e-12)
+    plus = np.array([[0, 1, 0], [1, 1, 1], [0, 1, 0]], float)
+    var, k4 = directional_cumulants(plus, th)
+    np.testing.assert_allclose(var, [0.4, 0.4], atol=1e-12)
+    np.testing.assert_allclose(k4, [0.4 - 3 * 0.16, 0.2 - 3 * 0.16], atol=1e-12)
+    with pytest.raises(ValueError):
+        directional_cumulants(np.zeros((3, 3)), th)
