@@ -151,3 +151,8 @@ def test_counts_are_tie_robust() -> None:
     tied = sp.NetworkVerdict("neither", "energy", (), 0.5, 0.2, -0.1, "d", {"share - 1/2": 1e-9})
     assert tied.near_tie
     assert claim.near_ties({"verdicts": {"x": {"energy": tied}}}) == ["x [energy]"]
+
+
+def test_dc_only_and_word_dependence(result) -> None:
+    assert claim.dc_only(result) == ["MobileNetV2", "PP-OCRv4 det"]
+    assert claim.word_dependent(result) == []

@@ -145,6 +145,18 @@ def counts(result: dict[str, Any], weighting: str = "energy") -> dict[str, list[
     return out
 
 
+def dc_only(result: dict[str, Any], weighting: str = "energy") -> list[str]:
+    """Trained networks whose only enriched basis (of DC, grad_x, grad_y) is DC."""
+    return [name for name in result["trained"]
+            if result["verdicts"][name][weighting].enriched == ("DC",)]
+
+
+def word_dependent(result: dict[str, Any]) -> list[str]:
+    """Trained networks whose verdict word differs between energy and kernel weighting."""
+    return [name for name in result["trained"]
+            if result["verdicts"][name]["energy"].word != result["verdicts"][name]["kernel"].word]
+
+
 def weighting_dependence(result: dict[str, Any]) -> dict[str, dict[str, str]]:
     """Trained networks whose verdict or enriched bases differ between the two weightings."""
     out = {}
@@ -195,13 +207,13 @@ def verdict(result: dict[str, Any]) -> Verdict:
     n = len(result["trained"])
     n_dom, n_enr = len(c["dominated"]), len(c["enriched"])
     word = HOLDS if n_dom == n else FAILS if n_dom + n_enr == 0 else MIXED
-    dc_only = [name for name in c["neither"] if result["verdicts"][name]["energy"].enriched == ("DC",)]
+    only = dc_only(result)
     dep = weighting_dependence(result)
     same = all(v["energy"].word == v["kernel"].word for v in result["verdicts"].values())
     detail = (f"$\\Sigma$, $\\nabla_x$ and $\\nabla_y$ dominate in {n_dom} of {n} trained networks "
               f"({', '.join(c['dominated']) or 'none'}), are enriched without dominating in {n_enr}, and "
-              f"in {len(dc_only)} the excess over the null is the DC basis alone "
-              f"({', '.join(dc_only) or 'none'}); "
+              f"in {len(only)} the excess over the null is the DC basis alone "
+              f"({', '.join(only) or 'none'}); "
               + ("the verdicts are the same with every kernel scaled to unit energy" if same else
                  f"with every kernel scaled to unit energy the verdict changes for {', '.join(dep)}"))
     return Verdict(claim="dct", word=word, decisive="trained networks dominated by DC and gradients",
