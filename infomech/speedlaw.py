@@ -197,6 +197,18 @@ def saturation_onset(beta2: np.ndarray, v_over_c: np.ndarray, tol: float = 0.01)
     return float(b[0] if bad.size == 0 else b[bad[-1] + 1])
 
 
+def beta2_grid(text: str) -> np.ndarray:
+    """The grid ``"a:b:step"`` (e.g. ``"0:1:0.01"``), both ends included, rounded to the step's decimals."""
+    try:
+        a, b, s = (float(x) for x in str(text).split(":"))
+    except ValueError:
+        raise ValueError(f"a grid is written 'start:stop:step'; got {text!r}") from None
+    if not s > 0 or b < a:
+        raise ValueError(f"a grid needs step > 0 and stop >= start; got {text!r}")
+    digits = max(0, -int(np.floor(np.log10(s))))
+    return np.round(np.arange(a, b + s / 2, s), digits)
+
+
 def onset_label(beta2: float) -> str:
     """A saturation onset for people: ``"never"`` for NaN, else two decimals (``"0.97"``)."""
     return "never" if np.isnan(beta2) else f"{beta2:.2f}"

@@ -187,3 +187,12 @@ def test_light_cone_and_direction_sweep():
     assert d["speed"].shape == (2, 2)
     assert abs(d["speed"][0, 0] - d["speed"][1, 0]) < 1e-12  # isotropic where k >= 0
     assert d["angle"][1, 1] == pytest.approx(45.0, abs=1e-9)
+
+
+def test_beta2_grid():
+    g = S.beta2_grid("0:1:0.01")
+    assert g.size == 101 and g[0] == 0 and g[-1] == 1 and g[37] == 0.37
+    assert S.beta2_grid("0:1:0.05").size == 21
+    for bad in ("0:1", "0:1:0", "1:0:0.1", "a:b:c"):
+        with pytest.raises(ValueError):
+            S.beta2_grid(bad)

@@ -68,13 +68,6 @@ RULE = ("holds if every stated check passes (odd kernels move towards their odd 
         f"{TOLS['speed_spread']:g} c), fails if none does, mixed otherwise")
 
 
-def grid(text: str) -> np.ndarray:
-    """``"a:b:step"`` as a grid rounded to the step's decimals."""
-    a, b, s = (float(x) for x in text.split(":"))
-    digits = max(0, -int(np.floor(np.log10(s))))
-    return np.round(np.arange(a, b + s / 2, s), digits)
-
-
 def patterns(spec: ClaimSpec = SPEC) -> dict[str, np.ndarray]:
     """The three input patterns (all ``size x size``, the photograph zero-padded)."""
     p = spec.params
@@ -124,7 +117,7 @@ def run(spec: ClaimSpec = SPEC) -> dict[str, Any]:
     res["theta"] = theta
     res["steer"] = steer
     # bipolar
-    bb = grid(p["bipolar_beta2"])
+    bb = S.beta2_grid(p["bipolar_beta2"])
     kb = K.dct_beta(bb, 3)
     res["bipolar_beta2"] = bb
     res["bipolar_nonneg"] = S.nonnegative(kb)
@@ -149,7 +142,7 @@ def run(spec: ClaimSpec = SPEC) -> dict[str, Any]:
                      "centre": float(tr.centre[-1, 0, 0]), "frames": fr[[0, 1, 5, TS]]}
     res["shed"] = shed
     # point-odd kernels without a first moment
-    mb = grid(p["moment_beta2"])
+    mb = S.beta2_grid(p["moment_beta2"])
     res["moment"] = {act: D.predictor_study(mb, steps=p["moment_steps"], size=p["moment_size"],
                                             activation=act) for act in p["moment_activations"]}
     res["moment_scores"] = {act: D.predictor_scores(st) for act, st in res["moment"].items()}

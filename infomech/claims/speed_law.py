@@ -58,13 +58,6 @@ RULE = (grade_rule(SPEC.params["exact_tol"], SPEC.params["approx_tol"], "max |(v
         + "; per setting; the claim's word is the settings' common word, or mixed")
 
 
-def grid(text: str) -> np.ndarray:
-    """``"a:b:step"`` as the grid of values, rounded to the step's decimals (``"0:1:0.01"``)."""
-    a, b, s = (float(x) for x in text.split(":"))
-    digits = max(0, -int(np.floor(np.log10(s))))
-    return np.round(np.arange(a, b + s / 2, s), digits)
-
-
 def key(fam: str, n: int, act: str | None = None) -> str:
     """``"dct3"`` or ``"dct3-relu"``: the keys of :func:`run`'s result."""
     return f"{fam}{n}" + (f"-{act}" if act else "")
@@ -83,7 +76,7 @@ def combine(words: list[str]) -> str:
 def run(spec: ClaimSpec = SPEC) -> dict[str, Any]:
     """Every measurement of the speed-law chapter (arrays keyed by :func:`key`)."""
     p = spec.params
-    b2 = grid(p["beta2"])
+    b2 = S.beta2_grid(p["beta2"])
     configs = [(f, int(n)) for f, n in p["configs"]]
     res: dict[str, Any] = {"beta2": b2, "vc": {}, "fit": {}, "law": {}, "steady": {}}
     runs = {}
@@ -186,7 +179,7 @@ def placement_check(spec: ClaimSpec = SPEC) -> dict[str, float]:
     from ..propagation import propagate
 
     p = spec.params
-    b2 = grid(p["beta2"])
+    b2 = S.beta2_grid(p["beta2"])
     k = _kernels.dct_beta(b2, 2)
     out = {}
     for name, x0, T in (("delta", delta(p["size"]), p["steps"]), ("disc", disc(201, 19), 20)):
@@ -203,7 +196,7 @@ def placement_check(spec: ClaimSpec = SPEC) -> dict[str, float]:
 def direction(spec: ClaimSpec = SPEC) -> dict[int, dict[str, np.ndarray]]:
     """Steered DCT-beta sweeps (:func:`infomech.speedlaw.direction_sweep`) for each run length."""
     p = spec.params
-    b2 = grid(p["direction_beta2"])
+    b2 = S.beta2_grid(p["direction_beta2"])
     out = {}
     for T in p["direction_steps"]:
         d = S.direction_sweep(b2, np.array(p["angles_deg"], float), 3, steps=int(T),
@@ -218,7 +211,7 @@ def direction(spec: ClaimSpec = SPEC) -> dict[int, dict[str, np.ndarray]]:
 def circle(spec: ClaimSpec = SPEC) -> dict[str, np.ndarray]:
     """The authors' circle experiment: v/c at each time, ``(times, beta2)`` per configuration."""
     p = spec.params
-    b2 = grid(p["circle_beta2"])
+    b2 = S.beta2_grid(p["circle_beta2"])
     out = {}
     for fam, n in p["circle_configs"]:
         tr, c, _ = S.family_run(fam, int(n), b2, steps=max(p["circle_times"]), pattern="disc",
