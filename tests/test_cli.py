@@ -592,3 +592,22 @@ def test_atomic_write_leaves_the_old_file_and_no_temp_when_it_fails(tmp_path, mo
         _output.atomic_write(target, b"new, half written")
     assert target.read_text() == "old\n"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out.json"]
+
+
+def test_real_allocation_failure_is_one_line(tmp_path):
+    resource = pytest.importorskip("resource")
+    limit = 3 * 2**30  # address space: enough for the interpreter and torch, not for a 20001^2 image
+
+    def cap() -> None:
+        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+
+    probe = subprocess.run([sys.executable, "-c", "import torch, infomech.cli, infomech.runs"],
+                           capture_output=True, env=ENV, preexec_fn=cap, timeout=120)
+    if probe.returncode != 0:
+        pytest.skip("torch does not even import within the address-space limit here")
+    proc = subprocess.run([sys.executable, "-m", "infomech", "speed", "--size", "20001", "--steps", "1",
+                           "--beta2", "0,1", "--json", "o.json"], capture_output=True, text=True,
+                          env=ENV, cwd=tmp_path, preexec_fn=cap, timeout=300)
+    line = one_error_line(proc)
+    assert "not enough memory" in line
+    assert list(tmp_path.iterdir()) == []
