@@ -5,6 +5,7 @@ Usage: python tools/run_notebook.py book/some-chapter.ipynb [...]
 
 from __future__ import annotations
 
+import os
 import sys
 import time
 from pathlib import Path
@@ -14,6 +15,9 @@ from nbclient import NotebookClient
 
 
 def run(path: Path) -> float:
+    # as the book build runs them: no progress bars in the outputs, the figure backend headless
+    os.environ.setdefault("INFOMECH_QUIET", "1")
+    os.environ.setdefault("MPLBACKEND", "Agg")
     nb = nbformat.read(path, as_version=4)
     t0 = time.perf_counter()
     NotebookClient(nb, timeout=600, kernel_name="python3", record_timing=False,
