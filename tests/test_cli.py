@@ -611,3 +611,13 @@ def test_real_allocation_failure_is_one_line(tmp_path):
     line = one_error_line(proc)
     assert "not enough memory" in line
     assert list(tmp_path.iterdir()) == []
+
+
+def test_time_limit_refuses_and_force_lifts_it(monkeypatch):
+    from infomech import runs
+
+    monkeypatch.setattr(runs, "MAX_SECONDS", 1e-9)  # every run is "too long" now
+    line = one_error_line(run_main("speed", "--beta2", "1", "--size", "41"))
+    assert "would take about" in line
+    ok = run_main("speed", "--beta2", "1", "--size", "41", "--force", "--json")
+    assert ok.returncode == 0 and json.loads(ok.stdout)[0]["speed"] == pytest.approx(1.0)
