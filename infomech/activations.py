@@ -104,3 +104,10 @@ def resolve(activation: str | TensorFn) -> TensorFn:
     if callable(activation):
         return activation
     return parse(activation).fn
+
+
+def activation(spec, name: str = "activation"):
+    """A parsed activation (:func:`parse`); callables are returned as is (validation in one place)."""
+    if callable(spec):
+        return spec
+    return parse(spec, name)

@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from . import dct, transport, validate
+from . import activations, dct, transport, validate
 from . import decomposition as _dec
 from .propagation import propagate
 from .sweeps import check_inside
@@ -228,7 +228,7 @@ def speed_run(schedule: Sequence[np.ndarray], c: float, x0: Any, *, times: Seque
     ts = validate.times(times)
     steps = ts[-1]
     x = validate.image(x0, "image")
-    act = validate.activation(activation)
+    act = activations.activation(activation)
     spec = getattr(act, "name", None)
     run_act = spec if spec in _NAMED else act
     if measure not in ("2d", "row"):

@@ -107,15 +107,6 @@ def finite_number(value: Any, name: str) -> float:
     return float(value)
 
 
-def activation(spec: Any, name: str = "activation") -> Any:
-    """A parsed activation (:func:`infomech.activations.parse`); callables are returned as is."""
-    if callable(spec):
-        return spec
-    from .activations import parse
-
-    return parse(spec, name)
-
-
 def odd_basis(uv: Any, n: int, name: str = "odd_basis") -> tuple[int, int]:
     r"""A point-odd DCT basis index ``(u, v)`` of an ``n x n`` kernel: ``0 <= u, v < n``, ``u+v`` odd.
 

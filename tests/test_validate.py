@@ -53,11 +53,11 @@ def test_parameter_error_names_the_parameter_and_is_a_value_error():
     (lambda: validate.image(np.ones((0, 4))), ValueError, r"image is empty"),
     (lambda: validate.image(np.zeros((4, 4))), ValueError, r"image is all zeros"),
     (lambda: validate.image(np.full((4, 4), np.nan)), ValueError, r"image contains NaN"),
-    (lambda: validate.activation("softplus"), ValueError, r"activation must be one of relu, none, abs"),
-    (lambda: validate.activation("tanh:2"), ValueError, r"activation 'tanh' takes no parameter"),
-    (lambda: validate.activation("leaky_relu:-1"), ValueError, r"leaky_relu slope must lie in \[0, 1\]"),
-    (lambda: validate.activation("leaky_relu:nan"), ValueError, r"leaky_relu slope must lie in"),
-    (lambda: validate.activation(3), ValueError, r"activation must be a string"),
+    (lambda: activations.activation("softplus"), ValueError, r"activation must be one of relu, none, abs"),
+    (lambda: activations.activation("tanh:2"), ValueError, r"activation 'tanh' takes no parameter"),
+    (lambda: activations.activation("leaky_relu:-1"), ValueError, r"leaky_relu slope must lie in \[0, 1\]"),
+    (lambda: activations.activation("leaky_relu:nan"), ValueError, r"leaky_relu slope must lie in"),
+    (lambda: activations.activation(3), ValueError, r"activation must be a string"),
 ])
 def test_validators_refuse(call, exc, match):
     with pytest.raises(exc, match=match) as info:
