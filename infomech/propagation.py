@@ -727,6 +727,8 @@ def run_separable(plan: Plan, boxes: list[Box], split: SeparableSplit, coords: _
             acts[t + 1].div_(std.masked_fill_(std == 0, 1).unsqueeze(-1))
     f, g = z[0, :, :, r:r + h], z[1, :, :, r:r + w]  # (T+1, k, h), (T+1, k, w)
     if plan.rescale and deferred and T > 0:
+        if not (bool(torch.isfinite(f).all()) and bool(torch.isfinite(g).all())):
+            return run_separable(plan, boxes, split, coords, iter(()), deferred=False)
         s1 = f.sum(-1) * g.sum(-1)  # (T+1, k), unscaled
         s2 = torch.linalg.vecdot(f, f) * torch.linalg.vecdot(g, g)
         std = torch.sqrt((s2 / npix - (s1 / npix) ** 2).clamp_min(0))[:-1]  # std(y_t), t < T
@@ -858,7 +860,10 @@ def propagate(
     H, W = plan.shape
     dev = plan.img.device
     coords = _Coords(H, W, dtype, dev)
-    split = separable_split(plan) if separable else None
+    # the factored run keeps the two 1-D factors unscaled against each other: within float64's
+    # exponent range for any run the book makes, not within float32's (a factor overflows in ~100
+    # steps), so a float32 run takes the 2-D path
+    split = separable_split(plan) if separable and plan.sched.dtype == torch.float64 else None
     sep_idx = split.index.tolist() if split is not None else []
     dense_idx = sorted(set(range(K)) - set(sep_idx))
     chunk = _chunk_size(batch_size, K, boxes[-1], plan.radius, dtype, dev)

@@ -355,3 +355,20 @@ def test_separable_rescaling_survives_tiny_and_huge_kernels(scale):
     a = prop.run_separable(plan, boxes, split, coords, iter(()), deferred=False)
     b = prop.run_separable(plan, boxes, split, coords, iter(()), deferred=True)
     torch.testing.assert_close(a.sums, b.sums, rtol=1e-12, atol=0)
+
+
+def test_float32_long_linear_run_stays_finite():
+    """A float32 run without activation over 100 steps: the factored (separable) run overflowed
+    one 1-D factor and returned NaN masses from step ~50; float32 takes the 2-D path."""
+    import torch
+
+    from infomech.kernels import dct_beta
+    from infomech.patterns import delta
+    from infomech.propagation import propagate
+
+    tr = propagate(delta(301), dct_beta([0.0, 0.5]), 100, activation="none", rescale=True,
+                   dtype=torch.float32)
+    ref = propagate(delta(301), dct_beta([0.0, 0.5]), 100, activation="none", rescale=True,
+                    dtype=torch.float64)
+    assert np.isfinite(np.asarray(tr.mass)).all()
+    np.testing.assert_allclose(np.asarray(tr.centre), np.asarray(ref.centre), atol=1e-3)
