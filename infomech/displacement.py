@@ -11,6 +11,7 @@ import numpy as np
 
 from .dct import named_basis
 from .kernels import steered_gradient
+from .stats import slope  # noqa: F401  (re-exported: the slope of a front position)
 
 
 def steered_beta(theta: np.ndarray, beta2: float, n: int = 3) -> np.ndarray:
@@ -89,14 +90,6 @@ def radial_fraction(x: np.ndarray, radius: float, centre: tuple[float, float] = 
     tot = a.sum(axis=(-2, -1))
     with np.errstate(invalid="ignore", divide="ignore"):
         return np.where(tot > 0, (a * inside).sum(axis=(-2, -1)) / tot, np.nan)
-
-
-def slope(t: np.ndarray, y: np.ndarray) -> np.ndarray:
-    """Least-squares slope of ``y`` ``(T, ...)`` against times ``t`` ``(T,)``."""
-    t = np.asarray(t, dtype=float)
-    y = np.asarray(y, dtype=float)
-    tc = t - t.mean()
-    return np.tensordot(tc / (tc * tc).sum(), y, axes=1)
 
 
 # --------------------------------------------------------------------------------------------

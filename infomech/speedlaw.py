@@ -28,6 +28,7 @@ import numpy as np
 
 from . import kernels as _kernels
 from .observables import steady_state_speed
+from .stats import line
 from .sweeps import family_run  # noqa: F401  (re-exported: the chapters' entry point)
 from .transport import kernel_moments
 
@@ -81,7 +82,7 @@ def fit_line(x: np.ndarray, y: np.ndarray, mask: np.ndarray | None = None) -> Li
     x, y = x[keep], y[keep]
     if x.size < 2 or np.ptp(x) == 0:
         raise ValueError("fit_line needs at least two distinct x values")
-    slope, intercept = np.polyfit(x, y, 1)
+    slope, intercept = line(x, y)
     ss_tot = float(((y - y.mean()) ** 2).sum())
     ss_fit = float(((y - (slope * x + intercept)) ** 2).sum())
     ss_id = float(((y - x) ** 2).sum())
