@@ -15,7 +15,7 @@ import numpy as np
 from .. import kernels as _kernels
 from .. import speedlaw as S
 from ..decomposition import beta2 as odd_share
-from ..publish import fmt_bound
+from ..numbers import fmt_bound
 from .base import EXACT, FAILS, HOLDS, MIXED, ClaimSpec, Verdict, grade, grade_rule
 
 SPEC = ClaimSpec(
