@@ -2,16 +2,10 @@
 
 from __future__ import annotations
 
-import shutil
-from pathlib import Path
-
 import numpy as np
 import pytest
 
 from infomech.sweeps import speed_sweep
-
-BOOK = Path(__file__).resolve().parent.parent / "book"
-CHAPTER = "dct-dominance"  # small chapter; skipped when absent
 
 
 @pytest.mark.parametrize("kernel_size", [2, 3, 5])
@@ -41,29 +35,7 @@ def test_chunked_run_equals_one_batch():
     np.testing.assert_allclose(a.centre, b.centre, rtol=1e-13, atol=1e-13)
 
 
-def _checked_outputs(nb) -> list[str]:
-    out = []
-    for cell in nb.cells:
-        if cell.cell_type == "code" and "nbval-check-output" in cell.get("metadata", {}).get("tags", []):
-            out.append("".join(o.get("text", "") + str(o.get("data", {}).get("text/plain", ""))
-                               for o in cell.get("outputs", [])))
-    return out
-
-
-@pytest.mark.skipif(not (BOOK / f"{CHAPTER}.ipynb").exists(), reason=f"no chapter {CHAPTER}")
-def test_chapter_headline_numbers_are_identical_twice(tmp_path, monkeypatch):
-    nbformat = pytest.importorskip("nbformat")
-    nbclient = pytest.importorskip("nbclient")
-    book = tmp_path / "book"
-    shutil.copytree(BOOK, book, ignore=shutil.ignore_patterns("_ledger", "figures", "_build"))
-    monkeypatch.setenv("INFOMECH_QUIET", "1")
-    monkeypatch.setenv("MPLBACKEND", "Agg")
-    runs = []
-    for _ in range(2):
-        nb = nbformat.read(book / f"{CHAPTER}.ipynb", as_version=4)
-        nbclient.NotebookClient(nb, timeout=60, kernel_name="python3",
-                                resources={"metadata": {"path": str(book)}}).execute()
-        runs.append(_checked_outputs(nb))
-    assert runs[0], "the chapter has no cell tagged nbval-check-output"
-    assert runs[0] == runs[1]
-    assert not (book / "_ledger").exists(), "running a chapter must not write side files"
+# Chapter outputs are not re-executed here: nbval runs every chapter twice in `make test` (natively
+# and emulating an AVX2 CPU) and compares each checked cell with its committed output, which is
+# the same check on every chapter; tests/test_build_state.py checks that running a chapter writes
+# no side files.
