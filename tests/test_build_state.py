@@ -34,7 +34,8 @@ CHAPTER = [
     ("code", "import matplotlib.pyplot as plt\n\nfrom infomech import _demo\n"
              "from infomech.publish import publish, save_figure\n"),
     ("code", "publish('demo-value', _demo.VALUE, chapter='demo', digits=3)\n"
-             "publish('verdict-demo', 'Holds: demo', chapter='demo')\n"),
+             "publish('verdict-demo', 'Holds: demo', chapter='demo')\n"
+             "publish('demo-math', r'speed $\\beta^2$ law', chapter='demo')\n"),
     ("code", "publish('demo-double', 2 * _demo.VALUE, chapter='demo', digits=3)\n"
              "fig, ax = plt.subplots(figsize=(4, 3))\nax.plot([0, 1], [0, _demo.VALUE])\n"
              "save_figure(fig, 'fig-demo', chapter='demo', params={'value': _demo.VALUE})\n"),
@@ -61,7 +62,8 @@ def _project(tmp: Path) -> Path:
     (proj / "_toc.yml").write_text("format: jb-book\nroot: book/intro\nchapters:\n"
                                    "  - file: book/demo\n  - file: book/figures\n")
     (proj / "book" / "intro.md").write_text(
-        "# Intro\n\nDemo verdict: {glue:text}`demo.ipynb::verdict-demo:s`.\n")
+        "# Intro\n\nDemo verdict: {glue:text}`demo.ipynb::verdict-demo:s`.\n\n"
+        "Maths from a chapter: {infomech-claim}`demo.ipynb::demo-math`.\n")
     (proj / "book" / "figures.md").write_text("# Figures\n\n```{infomech-figure-list}\n```\n")
     nb = nbformat.v4.new_notebook()
     nb.cells = [nbformat.v4.new_markdown_cell(src) if kind == "markdown" else nbformat.v4.new_code_cell(src)
@@ -95,7 +97,8 @@ def _html(proj: Path, page: str) -> str:
 
 def _assert_complete(proj: Path, value: float) -> None:
     claims = _claims(proj)
-    assert claims == {"demo-value": value, "demo-double": round(2 * value, 3), "verdict-demo": "Holds: demo"}
+    assert claims == {"demo-value": value, "demo-double": round(2 * value, 3), "verdict-demo": "Holds: demo",
+                      "demo-math": r"speed $\beta^2$ law"}
     html = _html(proj, "demo")
     assert f'The value is <span class="pasted-text">{value}</span>' in html
     assert "<img" in html.split('id="fig-demo"', 1)[1].split("</figure>", 1)[0]
@@ -103,7 +106,9 @@ def _assert_complete(proj: Path, value: float) -> None:
     assert 'id="fig-entry-fig-demo"' in figures
     prov = json.loads((proj / "_build" / "html" / "_static" / "figures" / "fig-demo.json").read_text())
     assert prov["params"] == {"value": value}
-    assert 'Demo verdict: <span class="pasted-text">Holds: demo</span>' in _html(proj, "intro")
+    intro = _html(proj, "intro")
+    assert 'Demo verdict: <span class="pasted-text">Holds: demo</span>' in intro
+    assert r'speed <span class="math notranslate nohighlight">\(\beta^2\)</span> law' in intro
     download = json.loads((proj / "_build" / "html" / "_sources" / "book" / "demo.ipynb").read_text())
     images = [o for c in download["cells"] for o in c.get("outputs", []) if "image/png" in o.get("data", {})]
     assert len(images) == 1, "the downloadable notebook must show the figure"

@@ -32,6 +32,7 @@ import io
 import json
 import os
 import platform
+import re
 import shutil
 from pathlib import Path
 from typing import Any
@@ -73,6 +74,57 @@ class CiteExampleDirective(Directive):
 
     def run(self) -> list[nodes.Node]:
         return [cite_example("", figure=self.arguments[0])]
+
+
+class claim_text(nodes.Inline, nodes.TextElement):  # noqa: N801
+    """A published value of another chapter, shown as text with its maths typeset."""
+
+
+def claim_role(name: str, rawtext: str, text: str, lineno: int, inliner: Any,
+               options: dict | None = None, content: list | None = None) -> tuple[list, list]:
+    """``{infomech-claim}`chapter.ipynb::key``: the value ``key`` published by that chapter, with
+    ``$...$`` typeset as maths (myst-nb's ``{glue:md}`` does not reach into other documents)."""
+    doc, sep, key = text.partition("::")
+    if not sep or not key:
+        msg = inliner.reporter.error(f"infomech-claim needs 'chapter.ipynb::key', got {text!r}", line=lineno)
+        return [inliner.problematic(rawtext, rawtext, msg)], [msg]
+    here = inliner.document.settings.env.docname
+    target = os.path.normpath(os.path.join(os.path.dirname(here), doc)).replace(os.sep, "/")
+    target = target.rsplit(".", 1)[0] if target.endswith((".ipynb", ".md")) else target
+    return [claim_text(rawtext, "", refdoc=target, key=key)], []
+
+
+def _maths_nodes(text: str) -> list[nodes.Node]:
+    out: list[nodes.Node] = []
+    for i, part in enumerate(re.split(r"(?<!\\)\$([^$]+)\$", text)):
+        if not part:
+            continue
+        out.append(nodes.math(part, part) if i % 2 else nodes.Text(part))
+    return out
+
+
+class ClaimTexts(SphinxPostTransform):
+    """Replace each ``{infomech-claim}`` by the value its chapter published (or a loud marker)."""
+
+    default_priority = 4
+
+    def apply(self, **kwargs: Any) -> None:
+        nodes_ = list(self.document.findall(claim_text))
+        if not nodes_:
+            return
+        from myst_nb.ext.glue.crossref import read_glue_cache
+
+        folder = self.env.mystnb_config.output_folder  # type: ignore[attr-defined]
+        for node in nodes_:
+            data = read_glue_cache(folder, node["refdoc"]).get(node["key"])
+            if data is None:
+                LOGGER.warning(f"infomech-claim: {node['key']!r} is not published by {node['refdoc']}",
+                               location=node)
+                node.replace_self(nodes.emphasis("", "not published by its chapter"))
+                continue
+            out = data.get("data", {})
+            text = str(out.get("text/markdown", out.get("text/plain", "")))
+            node.replace_self(_maths_nodes(text))
 
 
 class PendingVerdicts(SphinxPostTransform):
@@ -563,6 +615,9 @@ def setup(app: Any) -> dict[str, Any]:
     app.add_directive("infomech-cite-example", CiteExampleDirective)
     app.add_directive("infomech-figure-list", FigureListDirective)
     app.add_post_transform(PendingVerdicts)
+    app.add_node(claim_text, html=(lambda self, node: None, lambda self, node: None))
+    app.add_role("infomech-claim", claim_role)
+    app.add_post_transform(ClaimTexts)
     app.connect("config-inited", _config_inited)
     app.connect("env-get-outdated", _always_outdated)
     app.connect("env-before-read-docs", _before_read)
