@@ -201,7 +201,11 @@ async ({checkOverflow}) => {
       if (code && !code.classList.contains('output')) continue;  // so do code blocks in the prose
       if (el.offsetParent === null) continue;               // hidden (collapsed) content
       const box = el.getBoundingClientRect();
-      const scrolls = el.scrollWidth > el.clientWidth + 1 && getComputedStyle(el).overflowX !== 'visible';
+      // results tables and display maths may scroll inside their own box (deliberately), as long
+      // as the box stays in the column; outputs, figures and prose blocks may not scroll at all
+      const ownScroller = el.matches('.infomech-table, mjx-container[display="true"]');
+      if (!ownScroller && el.closest('.infomech-table, mjx-container')) continue;
+      const scrolls = !ownScroller && el.scrollWidth > el.clientWidth + 1 && getComputedStyle(el).overflowX !== 'visible';
       if (box.right > right + 1 || scrolls)
         out.overflow.push(`${el.tagName.toLowerCase()}.${el.className}`.slice(0, 60) + ` (${Math.round(el.scrollWidth)} > ${Math.round(el.clientWidth)} px)`);
     }
