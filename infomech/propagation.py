@@ -159,7 +159,7 @@ class Trajectory:
     Attributes
     ----------
     mass : (T+1, K)
-        Total weight (|x| by default) at each step.
+        Total weight (``|x|`` by default) at each step.
     centre : (T+1, K, 2)
         Centre of mass (x, y) in pixels from the image centre; NaN where the mass is zero.
     covariance : (T+1, K, 2, 2)
