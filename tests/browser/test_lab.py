@@ -21,31 +21,18 @@ Collected only with ``INFOMECH_SITE_TESTS=1`` (``make test``); the site director
 
 from __future__ import annotations
 
-import functools
-import http.server
 import json
 import math
-import os
-import threading
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import numpy as np
 import pytest
+from site_env import LOCAL_HOSTS, SHOTS, SITE
 
 from infomech import lab
 
-ROOT = Path(__file__).resolve().parents[2]
-SITE = Path(os.environ.get("INFOMECH_SITE_DIR", ROOT / "_build" / "html"))
-SHOTS = Path(os.environ.get("INFOMECH_SCREENSHOT_DIR", ROOT / "_build" / "screenshots"))
-CHROMIUM = os.environ.get("INFOMECH_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic",
-    "--disable-default-apps", "--disable-extensions",
-]
-LOCAL_HOSTS = {"127.0.0.1", "localhost"}
 LAB_PAGE = "book/lab.html"
 CHAPTER_PANELS = {"book/odd-displacement.html": "odd-displacement", "book/speed-law.html": "speed-law"}
 RTOL = 1e-9
@@ -91,33 +78,10 @@ SETTINGS = [
 # ---------------------------------------------------------------- fixtures
 
 
-class _QuietHandler(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, format: str, *args: object) -> None:  # noqa: A002
-        pass
-
-
-@pytest.fixture(scope="module")
-def server():
+@pytest.fixture(scope="module", autouse=True)
+def lab_page_built() -> None:
     if not (SITE / LAB_PAGE).is_file():
         pytest.fail(f"no lab page {SITE / LAB_PAGE}: run `make book`")
-    handler = functools.partial(_QuietHandler, directory=str(SITE))
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{httpd.server_address[1]}"
-    httpd.shutdown()
-    httpd.server_close()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"{CHROMIUM} not found: apt-get install -y chromium (make test does it as root)")
-    sync_api = pytest.importorskip("playwright.sync_api")
-    with sync_api.sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-        yield browser
-        browser.close()
 
 
 class Tab:

@@ -12,7 +12,9 @@
 * a negative control: a chapter page with a text-only figure, a stray output box and an
   overflowing block must fail the same audit;
 * every local ``href``/``src`` points to a file that exists and every ``#anchor`` exists;
-* screenshots of every page at both widths in both themes go to ``_build/screenshots/``.
+* screenshots of every page at both widths in both themes go to ``_build/screenshots/`` (JPEG, cut
+  at :data:`SHOT_MAX_HEIGHT`). Each width is loaded once and audited in both themes (switched in
+  place through ``prefers-color-scheme``; each theme gets a fresh load at one of the widths).
 
 Run by ``make test`` (``INFOMECH_SITE_TESTS=1 pytest tests/browser``).
 """
@@ -20,25 +22,12 @@ Run by ``make test`` (``INFOMECH_SITE_TESTS=1 pytest tests/browser``).
 from __future__ import annotations
 
 import functools
-import http.server
-import os
-import threading
 from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 import pytest
-
-ROOT = Path(__file__).resolve().parents[2]
-SITE = Path(os.environ.get("INFOMECH_SITE_DIR", ROOT / "_build" / "html"))
-SHOTS = Path(os.environ.get("INFOMECH_SCREENSHOT_DIR", ROOT / "_build" / "screenshots"))
-CHROMIUM = os.environ.get("INFOMECH_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic",
-    "--disable-default-apps", "--disable-extensions",
-]
-LOCAL_HOSTS = {"127.0.0.1", "localhost"}
+from site_env import LOCAL_HOSTS, ROOT, SHOTS, SITE
 
 PAGES = sorted(
     rel for rel in (p.relative_to(SITE).as_posix() for p in SITE.rglob("*.html"))
@@ -107,34 +96,6 @@ def test_offline_links() -> None:
 
 
 # ---------------------------------------------------------------- browser
-
-
-class _QuietHandler(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, format: str, *args: object) -> None:  # noqa: A002
-        pass
-
-
-@pytest.fixture(scope="module")
-def server():
-    handler = functools.partial(_QuietHandler, directory=str(SITE))
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{httpd.server_address[1]}"
-    httpd.shutdown()
-    httpd.server_close()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"{CHROMIUM} not found: apt-get install -y chromium (make test does it as root)")
-    sync_api = pytest.importorskip("playwright.sync_api")
-    with sync_api.sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-        yield browser
-        browser.close()
-
 
 
 #: The reader audit, run in the page; returns lists of problems by kind.
@@ -216,7 +177,22 @@ async ({checkOverflow}) => {
 }
 """
 
-VIEWS = [(1280, "light"), (1280, "dark"), (390, "light"), (390, "dark")]
+#: Each width is loaded once, in its first theme, then switched to the other theme in place (the
+#: theme follows ``prefers-color-scheme``): both themes get a fresh load at one width.
+VIEWS = [(1280, ("light", "dark")), (390, ("dark", "light"))]
+#: Screenshots are JPEG (quality 85) and stop at this height in CSS px (the API page is ~110,000 px).
+SHOT_MAX_HEIGHT = 30_000
+
+
+def screenshot(tab, name: str) -> Path:
+    """Full-page JPEG of ``tab`` as ``_build/screenshots/<name>.jpg``, cut at :data:`SHOT_MAX_HEIGHT`."""
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    path = SHOTS / f"{name}.jpg"
+    height = tab.evaluate("document.documentElement.scrollHeight")
+    width = tab.viewport_size["width"]
+    clip = None if height <= SHOT_MAX_HEIGHT else {"x": 0, "y": 0, "width": width, "height": SHOT_MAX_HEIGHT}
+    tab.screenshot(path=str(path), full_page=True, type="jpeg", quality=85, clip=clip)
+    return path
 
 
 def _figure_counts() -> dict[str, int]:
@@ -282,29 +258,38 @@ def test_page_in_browser(browser, server, page: str) -> None:
         pytest.skip(f"{page} only redirects")
     counts = _figure_counts()
     failures = []
-    for width, theme in VIEWS:
-        context, tab, problems = _open(browser, server, page, width, theme)
+    for width, themes in VIEWS:
+        context, tab, problems = _open(browser, server, page, width, themes[0])
         try:
-            state = tab.evaluate(AUDIT, {"checkOverflow": width >= 1000})
-            SHOTS.mkdir(parents=True, exist_ok=True)
-            shot = SHOTS / f"{page.removesuffix('.html').replace('/', '-')}-{width}-{theme}.png"
-            tab.screenshot(path=str(shot), full_page=True)
+            for theme in themes:
+                if theme != themes[0]:
+                    tab.emulate_media(color_scheme=theme)
+                    tab.wait_for_function(f"document.documentElement.dataset.theme === '{theme}'",
+                                          timeout=10_000)
+                state = tab.evaluate(AUDIT, {"checkOverflow": width >= 1000})
+                screenshot(tab, f"{page.removesuffix('.html').replace('/', '-')}-{width}-{theme}")
+                failures += _view_failures(page, width, theme, state, counts)
         finally:
             context.close()
-        where = f"{page} @ {width}px {theme}"
+        where = f"{page} @ {width}px"
         failures += [f"{where}: requests left localhost: {u}" for u in problems["outside"]]
         failures += [f"{where}: failed request {u}" for u in problems["failed"]]
         failures += [f"{where}: {e}" for e in problems["errors"]]
-        failures += [f"{where}: image not loaded {u}" for u in state["badImages"]]
-        if state["hasMath"] and not (state["mathjax"] and state["typeset"] > 0):
-            failures.append(f"{where}: maths present but not typeset by the bundled MathJax")
-        if state["mathErrors"]:
-            failures.append(f"{where}: MathJax reported {state['mathErrors']} errors")
-        failures += [f"{where}: {p}" for p in _reader_problems(state, width, theme)]
-        if page in counts and width == 1280 and theme == "light" and len(state["figures"]) != counts[page]:
-            failures.append(f"{where}: {len(state['figures'])} numbered figures, the Figures page "
-                            f"lists {counts[page]}")
     assert not failures, "\n".join(failures)
+
+
+def _view_failures(page: str, width: int, theme: str, state: dict, counts: dict[str, int]) -> list[str]:
+    where = f"{page} @ {width}px {theme}"
+    failures = [f"{where}: image not loaded {u}" for u in state["badImages"]]
+    if state["hasMath"] and not (state["mathjax"] and state["typeset"] > 0):
+        failures.append(f"{where}: maths present but not typeset by the bundled MathJax")
+    if state["mathErrors"]:
+        failures.append(f"{where}: MathJax reported {state['mathErrors']} errors")
+    failures += [f"{where}: {p}" for p in _reader_problems(state, width, theme)]
+    if page in counts and width == 1280 and theme == "light" and len(state["figures"]) != counts[page]:
+        failures.append(f"{where}: {len(state['figures'])} numbered figures, the Figures page "
+                        f"lists {counts[page]}")
+    return failures
 
 
 def test_every_chapter_has_figures_listed() -> None:
