@@ -242,19 +242,6 @@ def speed_run(schedule: Sequence[np.ndarray], c: float, x0: Any, *, times: Seque
     return SpeedRun(rows, padding, x.shape, secs)
 
 
-def first_moment(k: np.ndarray) -> np.ndarray:
-    r"""First moment :math:`\sum_d k(d)\,d` of kernels ``(..., n, n)`` as (x, y) offsets in pixels.
-
-    Offsets are measured from the kernel centre (x along columns, y along rows, as in
-    :mod:`infomech.transport`). By cross-correlation a non-negative kernel moves content by
-    :math:`-\sum_d k(d)\,d / \sum_d k(d)` per step.
-    """
-    k = np.asarray(validate.real_array(k), dtype=float)
-    n = k.shape[-1]
-    d = np.arange(n, dtype=float) - (n - 1) / 2
-    return np.stack([(k.sum(-2) * d).sum(-1), (k.sum(-1) * d).sum(-1)], -1)
-
-
 def describe_kernel(k: Any, name: str = "kernel") -> dict[str, Any]:
     r"""Everything the paper says about one kernel, as a JSON-ready dict.
 
@@ -281,7 +268,7 @@ def describe_kernel(k: Any, name: str = "kernel") -> dict[str, Any]:
     out["dct"] = {"coefficients": t.tolist(), "shares": shares.tolist(), "labels": dct.basis_labels(n),
                   "parity": dct.parity(n).tolist(),
                   "dc_grad_share": float(shares[0, 0] + (shares[0, 1] + shares[1, 0] if n > 1 else 0))}
-    out["first_moment"] = first_moment(k2).tolist()
+    out["first_moment"] = transport.first_moment(k2).tolist()
     if np.all(k2 >= 0):
         mass, drift, cov = transport.kernel_moments(k2)
         out["exact_law"] = {"mass": float(mass), "drift": np.asarray(drift).tolist(),

@@ -70,13 +70,6 @@ import numpy as np
 from ._array import Array, as_kernel, is_torch
 from .dct import basis_labels, dct2, parity
 from .decomposition import Split, energies, symmetric_dimension
-from .networks.reference import (  # noqa: F401 - the reference tables, re-exported for old imports
-    MOBILENET_V2_SETTING,
-    REPORTED_BY_AUTHORS,
-    mobilenet_v2_depthwise_strides,
-    reported_fractions,
-    reported_order,
-)
 from .networks.registry import ConvLayer, conv_kernels
 
 Weighting = Literal["energy", "kernel"]

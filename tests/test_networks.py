@@ -305,28 +305,6 @@ def test_availability_and_how_to_get() -> None:
         networks.is_available("nope")
 
 
-@pytest.mark.parametrize("case", ["meta", "complex", "garbage", "empty", "random:", "dir", "denied"])
-def test_cli_bad_weights_one_line_exit_2(tmp_path, capsys, monkeypatch, case) -> None:
-    from infomech import cli
-
-    path = tmp_path / "w.pth"
-    if case == "meta":
-        torch.save({"c.weight": torch.empty(4, 1, 3, 3, device="meta")}, path)
-    elif case == "complex":
-        torch.save({"c.weight": torch.randn(4, 1, 3, 3, dtype=torch.complex128)}, path)
-    elif case == "garbage":
-        path.write_bytes(b"garbage")
-    elif case == "denied":
-        torch.save({"c.weight": torch.randn(4, 1, 3, 3)}, path)
-        monkeypatch.setattr(readers, "open", lambda *a, **k: (_ for _ in ()).throw(
-            PermissionError(13, "Permission denied")), raising=False)
-    source = {"empty": "", "random:": "random:", "dir": str(tmp_path)}.get(case, str(path))
-    assert cli.main(["spectrum", source]) == 2
-    captured = capsys.readouterr()
-    assert captured.out == "" and len(captured.err.strip().splitlines()) == 1
-    assert "Traceback" not in captured.err and captured.err.startswith("infomech spectrum: error:")
-
-
 def test_keras_h5_file(tmp_path) -> None:
     h5py = pytest.importorskip("h5py")
     rng = np.random.default_rng(2)

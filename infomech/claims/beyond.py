@@ -19,7 +19,7 @@ from .. import diffusion, erf, multichannel, patterns, randomkernels, steering
 from ..kernels import dct_beta
 from ..numbers import fmt_bound
 from ..propagation import propagate
-from ..stats import mean_interval
+from ..stats import loglog_slope, mean_interval
 from ..sweeps import speed_sweep
 from .base import FAILS, HOLDS, MIXED, ClaimSpec, Verdict, all_hold, grade, grade_rule
 
@@ -88,7 +88,7 @@ def run_erf(spec: ClaimSpec = SPEC) -> dict[str, Any]:
             sweeps[label] = {"depth": s["depth"], "sigma": s["sigma_abs"][0]}
         else:
             sweeps[label] = erf.depth_sweep(kind, D, activation=act, draws=nd, beta2=b2, seed=0)
-    slopes = {label: erf.loglog_slope(s["depth"], s["sigma"])[0] for label, s in sweeps.items()}
+    slopes = {label: loglog_slope(s["depth"], s["sigma"])[0] for label, s in sweeps.items()}
     L = np.asarray(D, dtype=float)
     _, s2_box = erf.kernel_walk(np.ones((3, 3)))
     mean_dct, s2_dct = erf.kernel_walk(dct_beta(b2))
