@@ -27,6 +27,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import kernels as _kernels
+from .numbers import grid
 from .observables import steady_state_speed
 from .stats import LineFit, fit_line
 from .transport import kernel_moments
@@ -139,15 +140,12 @@ def saturation_onset(beta2: np.ndarray, v_over_c: np.ndarray, tol: float = 0.01)
 
 
 def beta2_grid(text: str) -> np.ndarray:
-    """The grid ``"a:b:step"`` (e.g. ``"0:1:0.01"``), both ends included, rounded to the step's decimals."""
+    """The grid ``"a:b:step"`` (e.g. ``"0:1:0.01"``), both ends included (:func:`infomech.numbers.grid`)."""
     try:
         a, b, s = (float(x) for x in str(text).split(":"))
     except ValueError:
         raise ValueError(f"a grid is written 'start:stop:step'; got {text!r}") from None
-    if not s > 0 or b < a:
-        raise ValueError(f"a grid needs step > 0 and stop >= start; got {text!r}")
-    digits = max(0, -int(np.floor(np.log10(s))))
-    return np.round(np.arange(a, b + s / 2, s), digits)
+    return grid(a, b, s)
 
 
 def onset_label(beta2: float) -> str:

@@ -180,6 +180,8 @@ def test_beta2_grid():
     g = S.beta2_grid("0:1:0.01")
     assert g.size == 101 and g[0] == 0 and g[-1] == 1 and g[37] == 0.37
     assert S.beta2_grid("0:1:0.05").size == 21
+    # a step with more decimals than its magnitude suggests is kept (was rounded to 0.2, 0.8)
+    np.testing.assert_array_equal(S.beta2_grid("0:1:0.25"), [0.0, 0.25, 0.5, 0.75, 1.0])
     for bad in ("0:1", "0:1:0", "1:0:0.1", "a:b:c"):
         with pytest.raises(ValueError):
             S.beta2_grid(bad)
