@@ -26,6 +26,7 @@ import torch
 from . import activations, dct, transport, validate
 from . import decomposition as _dec
 from .propagation import propagate, support_box
+from .spectrum import dc_grad_share
 from .sweeps import check_inside, speed_rows
 
 #: Multiply-adds per second assumed for time estimates (a conservative float64 CPU figure measured
@@ -267,7 +268,7 @@ def describe_kernel(k: Any, name: str = "kernel") -> dict[str, Any]:
     shares = dct.energy_fractions(k2)
     out["dct"] = {"coefficients": t.tolist(), "shares": shares.tolist(), "labels": dct.basis_labels(n),
                   "parity": dct.parity(n).tolist(),
-                  "dc_grad_share": float(shares[0, 0] + (shares[0, 1] + shares[1, 0] if n > 1 else 0))}
+                  "dc_grad_share": float(dc_grad_share(shares))}
     out["first_moment"] = transport.first_moment(k2).tolist()
     if np.all(k2 >= 0):
         mass, drift, cov = transport.kernel_moments(k2)
