@@ -8,7 +8,7 @@ The layers and the home of every concept are drawn in ``ARCHITECTURE.md``; in sh
 - dynamics: :mod:`~infomech.propagation` (batched ``x <- act(corr(x, k))``, light cone),
   :mod:`~infomech.observables`, :mod:`~infomech.transport` (exact law), :mod:`~infomech.sweeps`
 - statistics: :mod:`~infomech.stats`
-- networks: :mod:`infomech.networks` (registry, readers, reference tables), :mod:`~infomech.weights`,
+- networks: :mod:`infomech.networks` (registry, readers, reference tables),
   :mod:`~infomech.smallcnn`
 - experiments: :mod:`~infomech.diffusion`, :mod:`~infomech.displacement`, :mod:`~infomech.speedlaw`,
   :mod:`~infomech.spectrum`, :mod:`~infomech.erf`, :mod:`~infomech.steering`,

@@ -104,7 +104,7 @@ def even_kernels(n: int = 3, seed: int = 0) -> list[NamedKernel]:
     delta[c, c] = 1
     bar = np.zeros((n, n))
     bar[c] = 1
-    rnd = even_odd(np.random.default_rng(seed).normal(size=(n, n)))[0]
+    rnd = even_odd(_kernels.random_kernels(1, n, seed)[0])[0]
     rnd = rnd if rnd.sum() > 0 else -rnd
     raw = {
         "DC": dc,
@@ -261,7 +261,7 @@ def study(kernels: Sequence[NamedKernel], patterns: Mapping[str, np.ndarray],
     ``nonnegative``, the measured and predicted quantities and ``verdict``.
     """
     ks = stack(kernels)
-    c = (ks.shape[-1] - 1) / 2
+    c = _kernels.kernel_radius(ks.shape[-1])
     predicted = law(ks)
     trajs: dict[tuple[str, str], Trajectory] = {}
     records: list[dict[str, Any]] = []

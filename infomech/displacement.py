@@ -9,19 +9,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from .dct import named_basis
-from .kernels import steered_gradient
-from .stats import slope  # noqa: F401  (re-exported: the slope of a front position)
-
-
-def steered_beta(theta: np.ndarray, beta2: float, n: int = 3) -> np.ndarray:
-    r"""DC plus a steered gradient: :math:`\sqrt{1-\beta^2}\,\Sigma + \beta(\cos\theta\,\nabla_x +
-    \sin\theta\,\nabla_y)`, unit norm, shape ``(B, n, n)`` for ``B`` angles."""
-    if not 0 <= beta2 <= 1:
-        raise ValueError(f"beta2 must lie in [0, 1]; got {beta2}")
-    th = np.atleast_1d(np.asarray(theta, dtype=float))
-    return np.sqrt(1 - beta2) * named_basis("Sigma", n) + np.sqrt(beta2) * steered_gradient(th, n)
-
 
 def wrap_degrees(a: np.ndarray) -> np.ndarray:
     """Angles in degrees wrapped to ``[-180, 180)``."""

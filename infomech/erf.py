@@ -40,7 +40,8 @@ import torch.nn.functional as F
 from .kernels import dct_beta
 from .observables import coordinates, moments
 from .propagation import Activation, activation_fn
-from .stats import loglog_slope  # noqa: F401  (re-exported: the ERF chapter's fits)
+from .stats import loglog_slope
+from .transport import kernel_moments
 
 STACKS: tuple[str, ...] = ("uniform", "random", "dct")
 
@@ -186,18 +187,15 @@ def kernel_walk(k: np.ndarray) -> tuple[np.ndarray, float]:
     r"""Mean offset :math:`\bar d = (x, y)` and spread :math:`\sigma_k^2` of a non-negative kernel.
 
     The kernel is read as the distribution of the offset ``d`` at which the centre output reads the
-    input (cross-correlation), so these are the per-layer drift and diffusion of the linear ERF.
+    input (cross-correlation), so these are the per-layer drift and diffusion of the linear ERF:
+    :math:`\bar d = -\delta` and :math:`\sigma_k^2 = \operatorname{tr} C / 2` with :math:`\delta, C`
+    of :func:`infomech.transport.kernel_moments`.
     """
     k = np.asarray(k, dtype=float)
     if np.any(k < 0) or k.sum() <= 0:
         raise ValueError("kernel_walk needs a non-negative kernel with positive sum")
-    n = k.shape[-1]
-    d = np.arange(n) - n // 2
-    w = k / k.sum()
-    mx, my = (w.sum(0) * d).sum(), (w.sum(1) * d).sum()
-    vx = (w.sum(0) * d * d).sum() - mx**2
-    vy = (w.sum(1) * d * d).sum() - my**2
-    return np.array([mx, my]), float((vx + vy) / 2)
+    _, drift, cov = kernel_moments(k)  # drift = -mean offset (content moves opposite to d)
+    return -drift, float(np.trace(cov) / 2)
 
 
 def seed_sweep(kind: str, depths: list[int] | np.ndarray, seeds: list[int] | np.ndarray, *,

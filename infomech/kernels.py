@@ -35,7 +35,7 @@ def kernel_radius(n: int) -> float:
 
 
 def dct_beta(beta2: float | np.ndarray, n: int = 3, *, odd_basis: tuple[int, int] = (0, 1),
-             theta: float = 0.0) -> np.ndarray:
+             theta: float | np.ndarray = 0.0) -> np.ndarray:
     r"""DCT-beta kernels: DC and a point-odd DCT basis mixed with odd energy share :math:`\beta^2`.
 
     .. math::
@@ -62,8 +62,9 @@ def dct_beta(beta2: float | np.ndarray, n: int = 3, *, odd_basis: tuple[int, int
         Kernel size (>= 2). For n = 2 use :func:`alternating_2x2` to propagate.
     odd_basis : (int, int)
         DCT basis ``(u, v)`` of the odd part, ``u + v`` odd (:func:`infomech.validate.odd_basis`).
-    theta : float
-        Steering angle in radians; only with ``odd_basis=(0, 1)``.
+    theta : float or array (B,)
+        Steering angle in radians; only with ``odd_basis=(0, 1)``. An array gives one kernel per
+        angle (broadcast against ``beta2``), e.g. one :math:`\beta^2` steered to ``B`` directions.
 
     Returns
     -------
@@ -72,17 +73,28 @@ def dct_beta(beta2: float | np.ndarray, n: int = 3, *, odd_basis: tuple[int, int
     n = _check_size(n, "n", 2)
     b = _beta2_array(beta2)
     u, v = validate.odd_basis(odd_basis, n)
-    theta = validate.finite_number(theta, "theta")
-    if theta != 0 and (u, v) != (0, 1):
+    if np.ndim(theta) == 0:
+        th = np.float64(validate.finite_number(theta, "theta"))
+    else:
+        th = validate.real_array(theta, "theta")
+        if th.ndim != 1 or not np.all(np.isfinite(th)):
+            raise validate.ParameterError("theta", f"must be a finite number or a 1-D array of them; got "
+                                          f"shape {th.shape}")
+        if b.ndim and b.shape != th.shape:
+            raise validate.ParameterError("theta", f"has {th.size} angles for {b.size} beta2 values: "
+                                          "give one beta2, or one angle per beta2")
+        b, th = np.broadcast_arrays(b, th)
+    steered = bool(np.any(th != 0))
+    if steered and (u, v) != (0, 1):
         raise validate.ParameterError("theta", "steers the gradients (0,1) and (1,0): use it only "
                                       f"with odd_basis=(0, 1); got odd_basis=({u}, {v})")
     t = np.zeros(b.shape + (n, n))
     t[..., 0, 0] = np.sqrt(1 - b)
-    if theta == 0:
+    if not steered:
         t[..., u, v] = np.sqrt(b)
     else:
-        t[..., 0, 1] = np.sqrt(b) * np.cos(theta)
-        t[..., 1, 0] = np.sqrt(b) * np.sin(theta)
+        t[..., 0, 1] = np.sqrt(b) * np.cos(th)
+        t[..., 1, 0] = np.sqrt(b) * np.sin(th)
     k = idct2(t)
     # exact zeros where the DC and gradient cancel (round-off would leave +-3e-17, which flips
     # the sign of a weight that is exactly 0 in exact arithmetic, e.g. the right column at 0.4)

@@ -33,6 +33,7 @@ import torch.nn.functional as F
 from .decomposition import beta2, energy, even_odd
 from .observables import coordinates, moments
 from .stats import correlation
+from .transport import first_moment
 
 DEFINITIONS: tuple[str, ...] = ("summed", "mass", "bank")
 
@@ -66,11 +67,7 @@ def run_stack(x0: np.ndarray, weights: torch.Tensor) -> list[torch.Tensor]:
 def odd_direction(k: np.ndarray) -> np.ndarray:
     r"""Vector :math:`-\sum_d k_o(d)\,d` = (x, y) for kernels ``(..., n, n)`` (the odd part's push)."""
     _, ko = even_odd(np.asarray(k, float))
-    n = ko.shape[-1]
-    d = np.arange(n) - n // 2
-    px = -(ko.sum(-2) * d).sum(-1)
-    py = -(ko.sum(-1) * d).sum(-1)
-    return np.stack([px, py], -1)
+    return -first_moment(ko)
 
 
 @dataclass

@@ -17,6 +17,7 @@ import numpy as np
 from scipy import stats
 
 from .decomposition import Split, beta2, beta2_null_law
+from .kernels import random_kernels
 
 DISTRIBUTIONS: tuple[str, ...] = ("normal", "uniform")
 
@@ -24,11 +25,10 @@ DISTRIBUTIONS: tuple[str, ...] = ("normal", "uniform")
 def sample_beta2(n: int, count: int, kind: Split = "point", *, seed: int = 0,
                  distribution: str = "normal") -> np.ndarray:
     """``beta^2`` of ``count`` i.i.d. random ``n x n`` kernels (``normal`` or centred ``uniform``)."""
-    rng = np.random.default_rng(seed)
     if distribution == "normal":
-        k = rng.normal(size=(count, n, n))
+        k = random_kernels(count, n, seed)
     elif distribution == "uniform":
-        k = rng.uniform(-1.0, 1.0, size=(count, n, n))
+        k = np.random.default_rng(seed).uniform(-1.0, 1.0, size=(count, n, n))
     else:
         raise ValueError(f"unknown distribution {distribution!r}; expected one of {DISTRIBUTIONS}")
     return np.asarray(beta2(k, kind))

@@ -25,8 +25,9 @@ import torch
 
 from . import activations, dct, transport, validate
 from . import decomposition as _dec
-from .propagation import propagate
-from .sweeps import check_inside
+from .propagation import propagate, support_box
+from .spectrum import dc_grad_share
+from .sweeps import check_inside, speed_rows
 
 #: Multiply-adds per second assumed for time estimates (a conservative float64 CPU figure measured
 #: for :func:`infomech.propagation.propagate`: 0.5-1.3e9 on one core). Only used in messages.
@@ -66,29 +67,10 @@ def work(support: tuple[int, int, int, int], shape: tuple[int, int], radius: int
     return float(kernels * n * n * (h * w).sum())
 
 
-def support_box(x0: np.ndarray) -> tuple[int, int, int, int]:
-    """Bounding box (y0, y1, x0, x1) of the non-zero pixels of ``x0``."""
-    nz = np.nonzero(x0)
-    return int(nz[0].min()), int(nz[0].max()) + 1, int(nz[1].min()), int(nz[1].max()) + 1
-
-
 def expected_seconds(x0: np.ndarray, n: int, steps: int, kernels: int) -> float:
     """Rough run time of :func:`speed_run` at :data:`ASSUMED_RATE` (message use only)."""
-    return work(support_box(x0), x0.shape, n // 2, steps, kernels, n) / ASSUMED_RATE
-
-
-def check_border(support: tuple[int, int, int, int], shape: tuple[int, int], radius: int,
-                 steps: int) -> None:
-    """Refuse a run whose light cone reaches the image border (the arithmetic of
-    :func:`infomech.sweeps.check_inside`, from the support box alone, without the image)."""
-    y0, y1, x0, x1 = support
-    H, W = shape
-    reach = int(radius) * int(steps)
-    margin = min(y0, x0, H - y1, W - x1)
-    if margin < reach:
-        need = max(H, W) + 2 * (reach - margin)
-        raise ValueError(f"after {steps} steps content can reach the image border (margin {margin} px < "
-                         f"{reach} px); use an image of size >= {need + 1 - need % 2}")
+    box = support_box(torch.as_tensor(np.ascontiguousarray(x0)))
+    return work(box, x0.shape, n // 2, steps, kernels, n) / ASSUMED_RATE
 
 
 def check_work(support: tuple[int, int, int, int], shape: tuple[int, int], n: int, steps: int,
@@ -156,7 +138,8 @@ def prepare_image(x0: np.ndarray, n: int, steps: int, kernels: int, *, pad: bool
         x = np.pad(x, padding)
     else:
         check_inside(x, r, steps)
-    secs = check_work(support_box(x), x.shape, n, steps, int(kernels), max_seconds)
+    box = support_box(torch.as_tensor(np.ascontiguousarray(x)))
+    secs = check_work(box, x.shape, n, steps, int(kernels), max_seconds)
     return x, padding, secs
 
 
@@ -256,36 +239,8 @@ def speed_run(schedule: Sequence[np.ndarray], c: float, x0: Any, *, times: Seque
                     else "rescale (x <- x/std(x)) or run fewer steps")
             raise OverflowError(f"the state overflowed {dt} at step {bad} of {steps} (its mass became "
                                 f"{what}); without rescaling the mass grows like |sum(k)|^t: {cure}")
-        dist = tr.distance(measure)
-        steady = tr.steady_state_speed(measure)
-    idx = np.arange(K, dtype=float)
-    keys = ("t", "kernel", "speed", "steady_speed", "c", "v_over_c", "v_over_c_sq", "velocity_x",
-            "velocity_y")
-    rows: dict[str, list[np.ndarray]] = {k: [] for k in keys}
-    for t in ts:
-        v = dist[t] / t
-        if measure == "2d":
-            vel = tr.displacement("2d")[t] / t
-            vx, vy = vel[:, 0], vel[:, 1]
-        else:
-            vx = vy = np.full_like(v, np.nan)
-        for key, val in zip(keys, (np.full_like(v, t), idx, v, steady, np.full_like(v, c), v / c,
-                                   (v / c) ** 2, vx, vy), strict=True):
-            rows[key].append(val)
-    return SpeedRun({k: np.concatenate(v) for k, v in rows.items()}, padding, x.shape, secs)
-
-
-def first_moment(k: np.ndarray) -> np.ndarray:
-    r"""First moment :math:`\sum_d k(d)\,d` of kernels ``(..., n, n)`` as (x, y) offsets in pixels.
-
-    Offsets are measured from the kernel centre (x along columns, y along rows, as in
-    :mod:`infomech.transport`). By cross-correlation a non-negative kernel moves content by
-    :math:`-\sum_d k(d)\,d / \sum_d k(d)` per step.
-    """
-    k = np.asarray(validate.real_array(k), dtype=float)
-    n = k.shape[-1]
-    d = np.arange(n, dtype=float) - (n - 1) / 2
-    return np.stack([(k.sum(-2) * d).sum(-1), (k.sum(-1) * d).sum(-1)], -1)
+        rows = speed_rows(tr, ts, c, measure, ("kernel", np.arange(K, dtype=float)))
+    return SpeedRun(rows, padding, x.shape, secs)
 
 
 def describe_kernel(k: Any, name: str = "kernel") -> dict[str, Any]:
@@ -313,8 +268,8 @@ def describe_kernel(k: Any, name: str = "kernel") -> dict[str, Any]:
     shares = dct.energy_fractions(k2)
     out["dct"] = {"coefficients": t.tolist(), "shares": shares.tolist(), "labels": dct.basis_labels(n),
                   "parity": dct.parity(n).tolist(),
-                  "dc_grad_share": float(shares[0, 0] + (shares[0, 1] + shares[1, 0] if n > 1 else 0))}
-    out["first_moment"] = first_moment(k2).tolist()
+                  "dc_grad_share": float(dc_grad_share(shares))}
+    out["first_moment"] = transport.first_moment(k2).tolist()
     if np.all(k2 >= 0):
         mass, drift, cov = transport.kernel_moments(k2)
         out["exact_law"] = {"mass": float(mass), "drift": np.asarray(drift).tolist(),

@@ -70,13 +70,6 @@ import numpy as np
 from ._array import Array, as_kernel, is_torch
 from .dct import basis_labels, dct2, parity
 from .decomposition import Split, energies, symmetric_dimension
-from .networks.reference import (  # noqa: F401 - the reference tables, re-exported for old imports
-    MOBILENET_V2_SETTING,
-    REPORTED_BY_AUTHORS,
-    mobilenet_v2_depthwise_strides,
-    reported_fractions,
-    reported_order,
-)
 from .networks.registry import ConvLayer, conv_kernels
 
 Weighting = Literal["energy", "kernel"]
@@ -302,7 +295,7 @@ class LayerSpectrum:
 
 
 def layer_spectrum(layer: ConvLayer) -> LayerSpectrum:
-    """:class:`LayerSpectrum` of a :class:`~infomech.weights.ConvLayer` (both weightings).
+    """:class:`LayerSpectrum` of a :class:`~infomech.networks.registry.ConvLayer` (both weightings).
 
     The DCT is computed once and pooled both ways (same values as :func:`layer_fractions` and
     :func:`layer_odd_share`). The split energies come from the DCT coefficients :math:`T`: basis
@@ -462,17 +455,18 @@ class Spectrum:
 
 
 def spectrum_of_layers(layers: Iterable[ConvLayer], source: str = "layers") -> Spectrum:
-    """:class:`Spectrum` of given :class:`~infomech.weights.ConvLayer` objects."""
+    """:class:`Spectrum` of given :class:`~infomech.networks.registry.ConvLayer` objects."""
     return Spectrum(source, tuple(layer_spectrum(layer) for layer in layers))
 
 
 def spectrum(source: str | os.PathLike[str], kernel_size: int = 3, *, seed: int = 0) -> Spectrum:
-    """Spectrum of the ``kernel_size``-square kernels of a source (:func:`infomech.weights.conv_kernels`).
+    """Spectrum of the ``kernel_size``-square kernels of a source
+    (:func:`infomech.networks.registry.conv_kernels`).
 
     Raises
     ------
     ValueError
-        As :func:`~infomech.weights.conv_kernels`, or if a layer has zero energy.
+        As :func:`~infomech.networks.registry.conv_kernels`, or if a layer has zero energy.
     """
     return spectrum_of_layers(conv_kernels(source, kernel_size, seed=seed), os.fspath(source))
 

@@ -27,69 +27,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import kernels as _kernels
+from .numbers import grid
 from .observables import steady_state_speed
-from .stats import line
-from .sweeps import family_run  # noqa: F401  (re-exported: the chapters' entry point)
+from .stats import LineFit, fit_line
 from .transport import kernel_moments
-
-
-@dataclass(frozen=True)
-class LineFit:
-    """Least-squares line ``y = slope * x + intercept`` and the deviation from ``y = x``.
-
-    Attributes
-    ----------
-    slope, intercept : float
-        Ordinary least squares.
-    r2 : float
-        Coefficient of determination of the fitted line.
-    r2_identity : float
-        :math:`1 - \\sum (y-x)^2 / \\sum (y-\\bar y)^2`: how much of the variance ``y = x`` explains
-        (negative when it is worse than the mean).
-    max_dev : float
-        :math:`\\max |y - x|`, the largest deviation from the identity line.
-    rmse : float
-        Root-mean-square deviation from ``y = x``.
-    n : int
-        Number of points used.
-    """
-
-    slope: float
-    intercept: float
-    r2: float
-    r2_identity: float
-    max_dev: float
-    rmse: float
-    n: int
-
-
-def fit_line(x: np.ndarray, y: np.ndarray, mask: np.ndarray | None = None) -> LineFit:
-    """Fit ``y = a x + b`` by least squares and measure the deviation of ``y`` from ``y = x``.
-
-    Parameters
-    ----------
-    x, y : arrays (N,)
-    mask : bool array (N,), optional
-        Points to use (default: all finite points).
-    """
-    x = np.asarray(x, dtype=float).ravel()
-    y = np.asarray(y, dtype=float).ravel()
-    if x.shape != y.shape:
-        raise ValueError(f"x and y must have the same shape; got {x.shape} and {y.shape}")
-    keep = np.isfinite(x) & np.isfinite(y)
-    if mask is not None:
-        keep &= np.asarray(mask, dtype=bool).ravel()
-    x, y = x[keep], y[keep]
-    if x.size < 2 or np.ptp(x) == 0:
-        raise ValueError("fit_line needs at least two distinct x values")
-    slope, intercept = line(x, y)
-    ss_tot = float(((y - y.mean()) ** 2).sum())
-    ss_fit = float(((y - (slope * x + intercept)) ** 2).sum())
-    ss_id = float(((y - x) ** 2).sum())
-    r2 = 1.0 - ss_fit / ss_tot if ss_tot > 0 else float("nan")
-    r2_id = 1.0 - ss_id / ss_tot if ss_tot > 0 else float("nan")
-    return LineFit(float(slope), float(intercept), r2, r2_id, float(np.abs(y - x).max()),
-                   float(np.sqrt(ss_id / x.size)), int(x.size))
 
 
 def schedule_drift(schedule: list[np.ndarray] | np.ndarray) -> np.ndarray:
@@ -199,15 +140,12 @@ def saturation_onset(beta2: np.ndarray, v_over_c: np.ndarray, tol: float = 0.01)
 
 
 def beta2_grid(text: str) -> np.ndarray:
-    """The grid ``"a:b:step"`` (e.g. ``"0:1:0.01"``), both ends included, rounded to the step's decimals."""
+    """The grid ``"a:b:step"`` (e.g. ``"0:1:0.01"``), both ends included (:func:`infomech.numbers.grid`)."""
     try:
         a, b, s = (float(x) for x in str(text).split(":"))
     except ValueError:
         raise ValueError(f"a grid is written 'start:stop:step'; got {text!r}") from None
-    if not s > 0 or b < a:
-        raise ValueError(f"a grid needs step > 0 and stop >= start; got {text!r}")
-    digits = max(0, -int(np.floor(np.log10(s))))
-    return np.round(np.arange(a, b + s / 2, s), digits)
+    return grid(a, b, s)
 
 
 def onset_label(beta2: float) -> str:
@@ -246,11 +184,6 @@ def speeds_at(distance: np.ndarray, times: list[int] | tuple[int, ...]) -> np.nd
     if any(t < 1 or t >= d.shape[0] for t in ts):
         raise ValueError(f"times must lie in [1, {d.shape[0] - 1}]; got {ts}")
     return np.stack([d[t] / t for t in ts])
-
-
-def steady_speed(distance: np.ndarray, period: int = 1) -> np.ndarray:
-    """Steady-state speed sampled once per schedule cycle (see observables.steady_state_speed)."""
-    return steady_state_speed(np.asarray(distance, dtype=float), period)
 
 
 def steady_speeds_at(distance: np.ndarray, ends: list[int] | tuple[int, ...], period: int = 1) -> np.ndarray:
@@ -410,12 +343,6 @@ def row_run(b: np.ndarray, steps: int, activation: str = "relu") -> dict[str, np
     return out
 
 
-def half_run_slopes(y: np.ndarray, ends: list[int] | tuple[int, ...]) -> np.ndarray:
-    r"""Slope of ``y(t)`` over :math:`t \in [\lceil T/2\rceil, T]` for each ``T`` in ``ends``."""
-    y = np.asarray(y, dtype=float)
-    return np.array([steady_state_speed(y[: int(T) + 1, None], 1)[0] for T in ends])
-
-
 @dataclass(frozen=True)
 class LongTimeLimit:
     r"""Steady speed estimates of ever longer runs and the limit they approach.
@@ -457,8 +384,8 @@ def long_time_limit(b: np.ndarray, c: float, ends: tuple[int, ...] = (1000, 2000
     if len(ends) < 4 or any(b2 != 2 * a for a, b2 in zip(ends, ends[1:], strict=False)):
         raise ValueError(f"ends must be at least four doubling run lengths; got {ends}")
     run = row_run(b, ends[-1], activation)
-    est = half_run_slopes(run["centre"], ends) / c
-    front = half_run_slopes(run["front"], ends) / c
+    est = steady_speeds_at(run["centre"][:, None], ends)[:, 0] / c
+    front = steady_speeds_at(run["front"][:, None], ends)[:, 0] / c
     inc = np.diff(est)
     q = float(np.max(inc[-2:] / inc[-3:-1]))
     if not 0 < q < 1 or inc[-1] <= 0:

@@ -1,13 +1,14 @@
 r"""Statistics layer: least-squares slopes and lines, log-log exponents, correlations, bootstrap
 intervals.
 
-One home for the fits the chapters and the concept modules use (other modules re-export from here
-under their historical names). Every function is a small pure numpy function; none depends on the
-instruction set beyond ordinary float64 round-off.
+One home for the fits the chapters and the concept modules use. Every function is a small pure
+numpy function; none depends on the instruction set beyond ordinary float64 round-off.
 
 * :func:`slope` -- least-squares slope :math:`\hat a = \sum_i (t_i - \bar t)\,y_i / \sum_i (t_i - \bar t)^2`
   of many series at once;
 * :func:`line` -- slope and intercept of :math:`y = a x + b`;
+* :func:`fit_line` -- that line with its deviation from :math:`y = x` (:class:`LineFit`: the speed
+  law's :math:`(v/c)^2` against :math:`\beta^2`);
 * :func:`loglog_slope` -- the exponent :math:`\alpha` of :math:`y \propto x^\alpha` (a line in log-log);
 * :func:`correlation` -- Pearson's :math:`r` over the finite pairs;
 * :func:`bootstrap_interval` -- seeded percentile bootstrap interval of a statistic of a sample;
@@ -17,6 +18,7 @@ instruction set beyond ordinary float64 round-off.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -53,6 +55,65 @@ def line(x: np.ndarray, y: np.ndarray) -> tuple[float, float]:
         raise ValueError("line needs at least two distinct finite x values")
     a = float(slope(x, y))
     return a, float(y.mean() - a * x.mean())
+
+
+@dataclass(frozen=True)
+class LineFit:
+    """Least-squares line ``y = slope * x + intercept`` and the deviation from ``y = x``.
+
+    Attributes
+    ----------
+    slope, intercept : float
+        Ordinary least squares.
+    r2 : float
+        Coefficient of determination of the fitted line.
+    r2_identity : float
+        :math:`1 - \\sum (y-x)^2 / \\sum (y-\\bar y)^2`: how much of the variance ``y = x`` explains
+        (negative when it is worse than the mean).
+    max_dev : float
+        :math:`\\max |y - x|`, the largest deviation from the identity line.
+    rmse : float
+        Root-mean-square deviation from ``y = x``.
+    n : int
+        Number of points used.
+    """
+
+    slope: float
+    intercept: float
+    r2: float
+    r2_identity: float
+    max_dev: float
+    rmse: float
+    n: int
+
+
+def fit_line(x: np.ndarray, y: np.ndarray, mask: np.ndarray | None = None) -> LineFit:
+    """Fit ``y = a x + b`` by least squares and measure the deviation of ``y`` from ``y = x``.
+
+    Parameters
+    ----------
+    x, y : arrays (N,)
+    mask : bool array (N,), optional
+        Points to use (default: all finite points).
+    """
+    x = np.asarray(x, dtype=float).ravel()
+    y = np.asarray(y, dtype=float).ravel()
+    if x.shape != y.shape:
+        raise ValueError(f"x and y must have the same shape; got {x.shape} and {y.shape}")
+    keep = np.isfinite(x) & np.isfinite(y)
+    if mask is not None:
+        keep &= np.asarray(mask, dtype=bool).ravel()
+    x, y = x[keep], y[keep]
+    if x.size < 2 or np.ptp(x) == 0:
+        raise ValueError("fit_line needs at least two distinct x values")
+    a, b = line(x, y)
+    ss_tot = float(((y - y.mean()) ** 2).sum())
+    ss_fit = float(((y - (a * x + b)) ** 2).sum())
+    ss_id = float(((y - x) ** 2).sum())
+    r2 = 1.0 - ss_fit / ss_tot if ss_tot > 0 else float("nan")
+    r2_id = 1.0 - ss_id / ss_tot if ss_tot > 0 else float("nan")
+    return LineFit(a, b, r2, r2_id, float(np.abs(y - x).max()),
+                   float(np.sqrt(ss_id / x.size)), int(x.size))
 
 
 def loglog_slope(x: np.ndarray, y: np.ndarray) -> tuple[float, float]:
@@ -110,5 +171,5 @@ def mean_interval(values: np.ndarray, *, level: float = 0.95, seed: int = BOOT_S
     return float(x.mean()), lo, hi
 
 
-__all__ = ["BOOT_SEED", "N_BOOT", "bootstrap_interval", "correlation", "line", "loglog_slope",
-           "mean_interval", "slope"]
+__all__ = ["BOOT_SEED", "N_BOOT", "LineFit", "bootstrap_interval", "correlation", "fit_line", "line",
+           "loglog_slope", "mean_interval", "slope"]

@@ -10,7 +10,7 @@ import torch
 
 from . import kernels as _kernels
 from . import patterns as _patterns
-from .propagation import Activation, Trajectory, propagate
+from .propagation import Activation, Trajectory, propagate, support_box
 
 DEFAULT_BETA2 = np.round(np.linspace(0.0, 1.0, 101), 2)
 
@@ -47,27 +47,88 @@ def family_run(family: str, n: int, beta2: Any, *, steps: int, pattern: str | np
     return tr, c, len(schedule)
 
 
-def check_inside(x0: np.ndarray, radius: int, steps: int) -> None:
-    """Raise if content within the light cone of ``x0`` could reach the image border in ``steps``.
+def check_border(support: tuple[int, int, int, int], shape: tuple[int, int], radius: int,
+                 steps: int) -> None:
+    r"""Refuse a run whose light cone could reach the image border.
 
-    A speed measured after the content has hit the (zero-padded) border measures the border, not
-    the kernel: the sweeps refuse such runs and say which image size would do.
+    Content inside the support box ``(y0, y1, x0, x1)`` of an ``(H, W)`` image moves at most
+    ``radius`` px per step, so after ``steps`` steps it stays inside when the margin
+    :math:`\min(y_0, x_0, H - y_1, W - x_1) \ge \mathrm{radius}\cdot\mathrm{steps}`. Needs only
+    the box and the shape (no image), so a caller can refuse a run before building its image.
+
+    Raises
+    ------
+    ValueError
+        When the margin is smaller than the reach; the message names an image size that would do.
     """
-    if x0.ndim != 2:
-        raise ValueError(f"pattern must be a 2-D image; got shape {x0.shape}")
-    live = x0 != 0
-    rows, cols = np.flatnonzero(live.any(axis=1)), np.flatnonzero(live.any(axis=0))
-    if rows.size == 0:
-        raise ValueError("pattern has zero mass: its centre of mass is undefined")
-    H, W = x0.shape
-    reach = radius * int(steps)
-    lo = min(rows[0], cols[0])
-    hi_y, hi_x = H - 1 - rows[-1], W - 1 - cols[-1]
-    margin = min(lo, hi_y, hi_x)
+    y0, y1, x0, x1 = support
+    H, W = shape
+    reach = int(radius) * int(steps)
+    margin = min(y0, x0, H - y1, W - x1)
     if margin < reach:
         need = max(H, W) + 2 * (reach - margin)
         raise ValueError(f"after {steps} steps content can reach the image border (margin {margin} px < "
                          f"{reach} px); use an image of size >= {need + 1 - need % 2}")
+
+
+def check_inside(x0: np.ndarray, radius: int, steps: int) -> None:
+    """Raise if content within the light cone of ``x0`` could reach the image border in ``steps``.
+
+    A speed measured after the content has hit the (zero-padded) border measures the border, not
+    the kernel: the sweeps refuse such runs and say which image size would do
+    (:func:`check_border` on the support box of ``x0``).
+    """
+    if x0.ndim != 2:
+        raise ValueError(f"pattern must be a 2-D image; got shape {x0.shape}")
+    if not np.any(x0):
+        raise ValueError("pattern has zero mass: its centre of mass is undefined")
+    check_border(support_box(torch.as_tensor(np.ascontiguousarray(x0))), x0.shape, radius, steps)
+
+
+def speed_rows(tr: Trajectory, times: Sequence[int], c: float, measure: str,
+               label: tuple[str, np.ndarray]) -> dict[str, np.ndarray]:
+    r"""The speed table of a batched run: one row per (time, kernel).
+
+    At each ``t`` of ``times`` the speed is :math:`v = |\mu(t) - \mu(0)|/t` (``measure``: the
+    2-D centre of mass or the central row), with :math:`v/c`, :math:`(v/c)^2`, the velocity
+    :math:`(\mu(t) - \mu(0))/t` (NaN for ``measure="row"``) and the run's steady-state speed.
+
+    Parameters
+    ----------
+    tr : Trajectory
+        A run of at least ``max(times)`` steps of ``K`` kernels.
+    times : sequence of int
+        Positive step counts, ascending.
+    c : float
+        The speed limit (kernel radius).
+    measure : {"2d", "row"}
+        How the centre is measured.
+    label : (str, array (K,))
+        The column that names each kernel (e.g. ``("beta2", b)``), placed second.
+
+    Returns
+    -------
+    dict of arrays (len(times) * K,)
+        ``t``, the label column, ``speed``, ``steady_speed``, ``c``, ``v_over_c``, ``v_over_c_sq``,
+        ``velocity_x``, ``velocity_y``.
+    """
+    dist = tr.distance(measure)
+    steady = tr.steady_state_speed(measure)
+    key, values = label
+    keys = ("t", key, "speed", "steady_speed", "c", "v_over_c", "v_over_c_sq", "velocity_x",
+            "velocity_y")
+    rows: dict[str, list[np.ndarray]] = {k: [] for k in keys}
+    for t in times:
+        v = dist[t] / t
+        if measure == "2d":
+            vel = tr.displacement("2d")[t] / t
+            vx, vy = vel[:, 0], vel[:, 1]
+        else:
+            vx = vy = np.full_like(v, np.nan)
+        for k, val in zip(keys, (np.full_like(v, t), values, v, steady, np.full_like(v, c), v / c,
+                                 (v / c) ** 2, vx, vy), strict=True):
+            rows[k].append(val)
+    return {k: np.concatenate(v) for k, v in rows.items()}
 
 
 def speed_sweep(
@@ -105,22 +166,7 @@ def speed_sweep(
     tr, c, period = family_run(family, kernel_size, beta2, steps=ts[-1], pattern=pattern, size=size,
                                activation=activation, rescale=rescale, dtype=dtype, device=device)
     b = np.atleast_1d(np.asarray(beta2, dtype=float))
-    dist = tr.distance(measure)
-    steady = tr.steady_state_speed(measure)
-    rows: dict[str, list[np.ndarray]] = {k: [] for k in (
-        "t", "beta2", "speed", "steady_speed", "c", "v_over_c", "v_over_c_sq", "velocity_x", "velocity_y")}
-    for t in ts:
-        v = dist[t] / t
-        if measure == "2d":
-            vel = tr.displacement("2d")[t] / t
-            vx, vy = vel[:, 0], vel[:, 1]
-        else:
-            vx = vy = np.full_like(v, np.nan)
-        for key, val in (("t", np.full_like(v, t)), ("beta2", b), ("speed", v), ("steady_speed", steady),
-                         ("c", np.full_like(v, c)), ("v_over_c", v / c), ("v_over_c_sq", (v / c) ** 2),
-                         ("velocity_x", vx), ("velocity_y", vy)):
-            rows[key].append(val)
-    return {k: np.concatenate(v) for k, v in rows.items()}
+    return speed_rows(tr, ts, c, measure, ("beta2", b))
 
 
 def records(sweep: dict[str, np.ndarray], **extra: Any) -> list[dict[str, Any]]:

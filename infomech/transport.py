@@ -38,6 +38,7 @@ import numpy as np
 import torch
 
 from ._array import ArrayLike, as_kernel, is_torch
+from .validate import real_array
 
 
 def _offsets(n: int, like: ArrayLike) -> ArrayLike:
@@ -45,6 +46,30 @@ def _offsets(n: int, like: ArrayLike) -> ArrayLike:
     if is_torch(like):
         return torch.as_tensor(d, dtype=like.dtype, device=like.device)
     return d
+
+
+def first_moment(k: ArrayLike) -> ArrayLike:
+    r"""First moment :math:`\mathbf m = \sum_d k(d)\,d` of kernels ``(..., n, n)`` as (x, y) in pixels.
+
+    Offsets ``d`` are measured from the kernel centre (x along columns, y along rows). Only the
+    point-odd part of a kernel has one (:math:`\sum_d k_e(d)\,d = 0` for an even :math:`k_e`). A
+    kernel with :math:`K = \sum_d k(d) \ne 0` drifts content by :math:`\delta = -\mathbf m / K` per
+    step (:func:`kernel_moments`; exact when :math:`k \ge 0`).
+
+    Parameters
+    ----------
+    k : array (..., n, n), numpy or torch
+        Real kernels (complex ones are refused).
+
+    Returns
+    -------
+    array (..., 2)
+        :math:`(\sum_d k(d)\,d_x, \sum_d k(d)\,d_y)`.
+    """
+    k = as_kernel(real_array(k))
+    d = _offsets(k.shape[-1], k)
+    lib: Any = torch if is_torch(k) else np
+    return lib.stack([(k.sum(-2) * d).sum(-1), (k.sum(-1) * d).sum(-1)], -1)
 
 
 def kernel_moments(k: ArrayLike) -> tuple[ArrayLike, ArrayLike, ArrayLike]:

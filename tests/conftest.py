@@ -1,7 +1,18 @@
 import os
 
+import pytest
 from hypothesis import settings
 
 settings.register_profile("ci", max_examples=60, deadline=None, derandomize=True)
 settings.register_profile("dev", max_examples=30, deadline=None, derandomize=True)
 settings.load_profile("ci" if os.environ.get("CI") else "dev")
+
+
+@pytest.fixture(scope="module")
+def result(request: pytest.FixtureRequest) -> dict:
+    """The claim's measurement, run once per test module: ``claim.run()`` of the module's ``claim``.
+
+    Every ``tests/test_claims_<chapter>.py`` imports its chapter as ``claim``; a module that needs
+    other arguments (e.g. a fast configuration) defines its own ``result`` fixture.
+    """
+    return request.module.claim.run()

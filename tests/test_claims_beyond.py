@@ -6,12 +6,6 @@ import pytest
 from infomech.claims import beyond as claim
 from infomech.claims.base import EXACT, FAILS, HOLDS, MIXED
 
-
-@pytest.fixture(scope="module")
-def result():
-    return claim.run()
-
-
 EXPECTED = {"beyond-erf-law": EXACT, "beyond-erf-random": MIXED, "beyond-malus": FAILS,
             "beyond-random": HOLDS, "beyond-activations": MIXED, "beyond-multichannel": MIXED}
 

@@ -7,11 +7,6 @@ from infomech.claims import even_diffusion as claim
 from infomech.claims.base import APPROXIMATE, FAILS, HOLDS, MIXED
 
 
-@pytest.fixture(scope="module")
-def result():
-    return claim.run()
-
-
 def test_chapter_verdict_is_mixed_for_the_stated_reasons(result):
     v = claim.verdict(result)
     assert v.word == MIXED

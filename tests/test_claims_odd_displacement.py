@@ -11,11 +11,6 @@ from infomech.claims import odd_displacement as claim
 from infomech.claims.base import APPROXIMATE, EXACT, FAILS, HOLDS, MIXED
 
 
-@pytest.fixture(scope="module")
-def result():
-    return claim.run()
-
-
 def test_verdict_is_mixed_and_decided_by_the_first_moment(result):
     v = claim.verdict(result)
     assert v.claim == "odd" and v.word == MIXED

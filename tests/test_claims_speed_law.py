@@ -13,11 +13,6 @@ from infomech.claims import speed_law as claim
 from infomech.claims.base import APPROXIMATE, EXACT, FAILS, MIXED
 
 
-@pytest.fixture(scope="module")
-def result():
-    return claim.run()
-
-
 def test_verdict_is_mixed_with_the_3x3_relu_deviation(result):
     v = claim.verdict(result)
     assert v.claim == "speed" and v.word == MIXED

@@ -7,11 +7,6 @@ from infomech.claims import theory as claim
 from infomech.claims.base import EXACT, FAILS, MIXED
 
 
-@pytest.fixture(scope="module")
-def result():
-    return claim.run()
-
-
 def test_verdict_words(result):
     words = {k: v.word for k, v in claim.checks(result).items()}
     assert words == {"theory-convention": EXACT, "theory-energy": EXACT, "theory-splits": MIXED,

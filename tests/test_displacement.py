@@ -6,6 +6,7 @@ from infomech import kernels as K
 from infomech import patterns as P
 from infomech import speedlaw as S
 from infomech.propagation import propagate
+from infomech.stats import slope
 
 
 def test_wrap_and_direction_error():
@@ -15,16 +16,16 @@ def test_wrap_and_direction_error():
     np.testing.assert_allclose(D.direction_error(np.array([1.0, 1.0]), 0.0), 45)
 
 
-def test_steered_beta_unit_norm_and_exact_direction_when_nonnegative():
+def test_steered_dct_beta_unit_norm_and_exact_direction_when_nonnegative():
     th = np.linspace(0, 2 * np.pi, 16, endpoint=False)
-    k = D.steered_beta(th, 0.2)
+    k = K.dct_beta(0.2, theta=th)
     np.testing.assert_allclose((k**2).sum((-2, -1)), 1, atol=1e-12)
     assert S.nonnegative(k).all()
     tr = propagate(P.delta(41), k, 8)
     err = D.direction_error(tr.displacement()[-1], th)
     assert np.abs(err).max() < 1e-9
     # the pure odd steered gradient under ReLU is not exact between the axes and diagonals
-    tr1 = propagate(P.delta(41), D.steered_beta(th, 1.0), 8)
+    tr1 = propagate(P.delta(41), K.dct_beta(1.0, theta=th), 8)
     err1 = D.direction_error(tr1.displacement()[-1], th)
     assert np.abs(err1).max() > 0.5
     np.testing.assert_allclose(err1[::2], 0, atol=1e-9)  # multiples of 45 degrees: symmetric
@@ -67,14 +68,14 @@ def test_pure_odd_relu_sheds_core_and_front_moves_at_c():
     tr = propagate(disc, k, 8, frames=range(9))
     fr = np.stack([tr.frames[t][0] for t in range(9)])
     assert D.radial_fraction(fr[1], 7) < 1e-12
-    assert D.slope(np.arange(9), D.front_position(fr)) == pytest.approx(1.0)
+    assert slope(np.arange(9), D.front_position(fr)) == pytest.approx(1.0)
     lin = propagate(disc, k, 8, activation="none")
     np.testing.assert_allclose(lin.centre[:, 0, 0], 0, atol=1e-9)
 
 
 def test_slope():
     t = np.arange(5.0)
-    assert D.slope(t, 3 * t + 2) == pytest.approx(3)
+    assert slope(t, 3 * t + 2) == pytest.approx(3)
 
 
 def test_folded_worst_angle_breaks_the_square_tie():

@@ -5,6 +5,7 @@ from scipy.signal import convolve2d
 
 from infomech import erf
 from infomech import kernels as K
+from infomech.stats import loglog_slope
 
 
 @pytest.mark.parametrize("depth", [1, 4, 9])
@@ -47,7 +48,7 @@ def test_relu_gradient_depends_on_input_and_dead_draws_are_dropped():
 
 def test_depth_sweep_slope_and_errors():
     r = erf.depth_sweep("uniform", [4, 16, 36])
-    slope, _ = erf.loglog_slope(r["depth"], r["sigma"])
+    slope, _ = loglog_slope(r["depth"], r["sigma"])
     assert slope == pytest.approx(0.5, abs=1e-9)
     with pytest.raises(ValueError, match="unknown stack"):
         erf.stack_kernels("gabor", 3)

@@ -107,6 +107,20 @@ def test_steered_dct_beta_is_dc_plus_steered_gradient(n):
     np.testing.assert_allclose(D.beta2(k), 0.36, atol=1e-12)
 
 
+def test_steered_dct_beta_takes_one_beta2_to_many_angles():
+    th = np.linspace(0, 2 * np.pi, 8, endpoint=False)
+    k = K.dct_beta(0.36, 3, theta=th)
+    assert k.shape == (8, 3, 3)
+    for i, t in enumerate(th):  # each angle is the scalar-theta kernel, to the bit
+        np.testing.assert_array_equal(k[i], K.dct_beta(0.36, 3, theta=float(t)))
+    both = K.dct_beta([0.36, 1.0], 3, theta=th[:2])  # one angle per beta2
+    np.testing.assert_array_equal(both[1], K.dct_beta(1.0, 3, theta=float(th[1])))
+    with pytest.raises(ValueError, match=r"theta has 8 angles for 2 beta2 values"):
+        K.dct_beta([0.36, 1.0], 3, theta=th)
+    with pytest.raises(ValueError, match=r"theta must be a finite number or a 1-D array"):
+        K.dct_beta(0.36, 3, theta=[0.1, np.nan])
+
+
 def test_schedule_of_user_kernels():
     k = np.stack([np.eye(3), np.ones((3, 3))])
     sched, c = K.schedule_of(k)

@@ -14,12 +14,11 @@ import numpy as np
 import pytest
 import torch
 
-from infomech import dct, publish
+from infomech import dct, networks, publish
 from infomech import decomposition as D
 from infomech import kernels as K
 from infomech import observables as O
 from infomech import patterns as P
-from infomech import weights as W
 from infomech.propagation import propagate
 from infomech.sweeps import speed_sweep
 
@@ -131,20 +130,20 @@ def test_library_rejects(fn, exc, match):
 
 def test_unknown_weight_source_names_it():
     with pytest.raises(ValueError, match=r"unknown source 'no_such_net': not a built-in name"):
-        W.conv_kernels("no_such_net")
+        networks.conv_kernels("no_such_net")
 
 
 def test_missing_weight_file_names_it(tmp_path):
     path = tmp_path / "absent.pth"
     with pytest.raises(ValueError, match=r"unknown source .*absent\.pth.* no such file"):
-        W.conv_kernels(path)
+        networks.conv_kernels(path)
 
 
 def test_weight_source_bad_kernel_size():
     with pytest.raises(ValueError, match=r"kernel size must be >= 1; got 0"):
-        W.conv_kernels("random", 0)
+        networks.conv_kernels("random", 0)
     with pytest.raises(ValueError, match=r"random:NAME needs a real source NAME"):
-        W.conv_kernels("random:random")
+        networks.conv_kernels("random:random")
 
 
 def _write(path: Path, data: bytes) -> Path:
@@ -163,16 +162,16 @@ def _write(path: Path, data: bytes) -> Path:
 def test_corrupt_weight_files(tmp_path, name, data, match):
     path = _write(tmp_path / name, data)
     with pytest.raises(ValueError, match=match):
-        W.conv_kernels(path)
+        networks.conv_kernels(path)
 
 
 def test_pth_that_is_not_a_state_dict(tmp_path):
     path = tmp_path / "list.pth"
     torch.save([1, 2, 3], path)
     with pytest.raises(ValueError, match=r"does not hold a state dict \(got list\)"):
-        W.conv_kernels(path)
+        networks.conv_kernels(path)
     with pytest.raises(ValueError, match=r"does not hold a state dict"):
-        W.load_state_dict(path)
+        networks.load_state_dict(path)
 
 
 def _onnx_bytes() -> bytes:
@@ -190,16 +189,16 @@ def _onnx_bytes() -> bytes:
 def test_truncated_onnx(tmp_path):
     data = _onnx_bytes()
     good = _write(tmp_path / "good.onnx", data)
-    assert W.conv_kernels(good)[0].count == 4  # the intact file reads: the test can fail
+    assert networks.conv_kernels(good)[0].count == 4  # the intact file reads: the test can fail
     bad = _write(tmp_path / "truncated.onnx", data[: len(data) // 2])
     with pytest.raises(ValueError, match=r"cannot read ONNX file .*truncated\.onnx"):
-        W.conv_kernels(bad)
+        networks.conv_kernels(bad)
 
 
 def test_no_kernels_of_that_size(tmp_path):
     path = _write(tmp_path / "good.onnx", _onnx_bytes())
     with pytest.raises(ValueError, match=r"no 5x5 convolution kernels \(kernel sizes present: 3x3\)"):
-        W.conv_kernels(path, 5)
+        networks.conv_kernels(path, 5)
 
 
 # --------------------------------------------------------------------------------------------

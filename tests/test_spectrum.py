@@ -1,8 +1,6 @@
-"""Tests of infomech.spectrum and the ``spectrum`` sub-command."""
+"""Tests of infomech.spectrum (its ``spectrum`` sub-command: ``tests/test_cli_spectrum.py``)."""
 
 from __future__ import annotations
-
-import json
 
 import numpy as np
 import pytest
@@ -11,15 +9,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from infomech import cli
 from infomech import spectrum as sp
 from infomech.dct import basis, idct2
-from infomech.networks import ConvLayer
-
-
-def _cli(*argv: str) -> int:
-    """The real ``infomech`` entry point (parser, error mapping and all)."""
-    return cli.main(list(argv))
+from infomech.networks import ConvLayer, reference
 
 
 def test_null_values_from_the_maths() -> None:
@@ -103,75 +95,11 @@ def test_select_and_reported_table() -> None:
     assert spec.select("depthwise").dc_grad_share == pytest.approx(1 / 3)
     with pytest.raises(ValueError):
         spec.select("grouped")
-    vgg = sp.reported_fractions("VGG16")
+    vgg = reference.reported_fractions("VGG16")
     assert vgg.sum() == pytest.approx(1, abs=0.01)
-    for name, rep in sp.REPORTED_BY_AUTHORS.items():
-        assert sp.dc_grad_share(sp.reported_fractions(name)) == pytest.approx(
+    for name, rep in reference.REPORTED_BY_AUTHORS.items():
+        assert sp.dc_grad_share(reference.reported_fractions(name)) == pytest.approx(
             rep["dc_grad_share"], abs=1e-9)
-
-
-def test_cli_json_equals_library(tmp_path, capsys) -> None:
-    path = tmp_path / "w.pth"
-    g = torch.Generator().manual_seed(0)
-    torch.save({"c1.weight": torch.randn(8, 3, 3, 3, generator=g),
-                "c2.weight": torch.randn(8, 1, 3, 3, generator=g)}, path)
-    assert _cli("spectrum", str(path), "--json") == 0
-    out = json.loads(capsys.readouterr().out)
-    spec = sp.spectrum(path)
-    np.testing.assert_allclose(out["mean_fractions"], spec.mean_fractions.ravel(), rtol=0, atol=0)
-    assert out["dc_grad_share"] == spec.dc_grad_share
-    assert out["per_basis"]["nabla_x"] == spec.mean_fractions[0, 1]
-    assert "layers" not in out             # per-layer rows only with --layers
-    assert out["null"]["dc_grad_share"] == pytest.approx(1 / 3)
-    assert out["verdict"] == sp.network_verdict(spec).to_dict()
-    assert [t["basis"] for t in out["tests"]][:4] == ["DC", "grad_x", "grad_y", "DC+grad"]
-    assert _cli("spectrum", str(path)) == 0
-    text = capsys.readouterr().out
-    assert "DC + two gradients" in text and "verdict: neither" in text
-    assert _cli("spectrum", str(path), "--json", "--layers", "--weighting", "kernel") == 0
-    out = json.loads(capsys.readouterr().out)
-    assert out["weighting"] == "kernel" and len(out["layers"]) == 2
-    assert out["dc_grad_share"] == pytest.approx(spec.dc_grad_share_for("kernel"), abs=0)
-    assert out["layers"][1]["verdict"]["verdict"] in sp.VERDICTS
-
-
-def test_cli_csv_plot_and_list(tmp_path, capsys) -> None:
-    path = tmp_path / "w.pth"
-    torch.save({"c1.weight": torch.randn(8, 3, 3, 3), "c2.weight": torch.randn(8, 1, 3, 3)}, path)
-    csv_out, png = tmp_path / "s.csv", tmp_path / "s.png"
-    assert _cli("spectrum", str(path), "--csv", str(csv_out), "--plot", str(png)) == 0
-    assert "verdict:" in capsys.readouterr().out         # the table still goes to stdout
-    lines = csv_out.read_text().splitlines()
-    # header + DC, grad_x, grad_y, DC+grad + the 6 other bases
-    assert lines[0].startswith("source,weighting,basis") and len(lines) == 1 + 4 + 6
-    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-    assert _cli("spectrum", str(path), "--csv", "--layers") == 0
-    rows = capsys.readouterr().out.splitlines()
-    assert rows[0].startswith("layer,kind,kernels,Sigma") and len(rows) == 3
-    assert _cli("spectrum", "--list") == 0
-    listing = capsys.readouterr().out
-    assert "random" in listing and "vgg16" in listing
-    assert _cli("spectrum", "--list", "--json") == 0
-    rows = json.loads(capsys.readouterr().out)
-    assert {r["name"] for r in rows} >= {"random", "vgg16"} and all("how_to_get" in r for r in rows)
-
-
-@pytest.mark.parametrize("argv", [("spectrum", "not_a_network"),
-                                  ("spectrum", "random", "--kernel-size", "5"),
-                                  ("spectrum", ""), ("spectrum", "random:"), ("spectrum",),
-                                  ("spectrum", "random", "--weighting", "uniform"),
-                                  ("spectrum", "vgg16", "--kernel-size", "1")])
-def test_cli_errors_one_line_exit_2(argv, capsys) -> None:
-    assert _cli(*argv) == 2
-    captured = capsys.readouterr()
-    assert captured.out == "" and len(captured.err.strip().splitlines()) == 1
-
-
-def test_cli_corrupt_file(tmp_path, capsys) -> None:
-    bad = tmp_path / "bad.pt"
-    bad.write_bytes(b"garbage")
-    assert _cli("spectrum", str(bad)) == 2
-    assert "bad.pt" in capsys.readouterr().err
 
 
 def test_top3_is_dcgrad() -> None:
@@ -180,17 +108,17 @@ def test_top3_is_dcgrad() -> None:
     assert sp.top3_is_dcgrad(f)
     f[2, 2] = 0.16                      # a checkerboard overtakes nabla_y
     assert not sp.top3_is_dcgrad(f)
-    assert sp.top3_is_dcgrad(sp.reported_fractions("VGG16"))
+    assert sp.top3_is_dcgrad(reference.reported_fractions("VGG16"))
     assert sp.top3_is_dcgrad(np.pad(np.array([[3, 2], [1, 0.5]]), ((0, 3), (0, 3))))  # n = 5
     with pytest.raises(ValueError):
         sp.top3_is_dcgrad(np.ones(9))
 
 
 def test_reported_order_is_public_and_complete() -> None:
-    order = sp.reported_order()
+    order = reference.reported_order()
     assert order[:3] == sp.DC_GRAD and sorted(order) == [(u, v) for u in range(3) for v in range(3)]
-    rep = sp.reported_fractions("ResNet50")
-    assert [rep[uv] for uv in order] == list(sp.REPORTED_BY_AUTHORS["ResNet50"]["fractions"])
+    rep = reference.reported_fractions("ResNet50")
+    assert [rep[uv] for uv in order] == list(reference.REPORTED_BY_AUTHORS["ResNet50"]["fractions"])
 
 
 def _layers(kernels: np.ndarray, name: str = "l") -> sp.Spectrum:
@@ -211,7 +139,7 @@ def test_enriched_and_dominated_rules() -> None:
 
 
 def test_mobilenet_v2_strides() -> None:
-    st = sp.mobilenet_v2_depthwise_strides()
+    st = reference.mobilenet_v2_depthwise_strides()
     assert len(st) == 17
     assert sorted(int(k.split(".")[1]) for k, v in st.items() if v == 2) == [2, 4, 7, 14]
     assert "features.1.conv.0.0.weight" in st and "features.17.conv.1.0.weight" in st

@@ -31,3 +31,17 @@ def test_correlation_and_bootstrap():
     assert stats.bootstrap_interval(x) == stats.bootstrap_interval(x)  # seeded
     with pytest.raises(ValueError):
         stats.bootstrap_interval([])
+
+
+def test_fit_line_recovers_line_and_identity_deviation():
+    x = np.linspace(0, 1, 11)
+    f = stats.fit_line(x, 2 * x + 0.5)
+    assert f.slope == pytest.approx(2) and f.intercept == pytest.approx(0.5)
+    assert f.r2 == pytest.approx(1)
+    assert f.max_dev == pytest.approx(1.5)  # |2x + 0.5 - x| at x = 1
+    g = stats.fit_line(x, x)
+    assert g.max_dev == 0 and g.rmse == 0 and g.r2_identity == pytest.approx(1)
+    h = stats.fit_line(x, x + np.where(x > 0.5, 1.0, 0.0), mask=x <= 0.5)
+    assert h.n == 6 and h.max_dev == 0
+    with pytest.raises(ValueError):
+        stats.fit_line([1.0, 1.0], [0.0, 1.0])

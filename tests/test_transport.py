@@ -7,6 +7,7 @@ from hypothesis.extra.numpy import arrays
 
 from infomech import kernels as K
 from infomech import patterns as P
+from infomech import transport
 from infomech.decomposition import square_symmetric
 from infomech.propagation import propagate
 from infomech.transport import kernel_moments, law_error, predict
@@ -121,3 +122,16 @@ def test_directional_cumulants_of_the_box_and_plus_kernels():
     np.testing.assert_allclose(k4, [0.4 - 3 * 0.16, 0.2 - 3 * 0.16], atol=1e-12)
     with pytest.raises(ValueError):
         directional_cumulants(np.zeros((3, 3)), th)
+
+
+def test_first_moment_is_the_unnormalised_drift_and_works_on_torch():
+    k = np.array([[0, 1, 0], [0, 1, 1], [0, 0, 0]], float)  # offsets x right, y down
+    np.testing.assert_array_equal(transport.first_moment(k), [1.0, -1.0])
+    mass, drift, _ = transport.kernel_moments(k)
+    np.testing.assert_allclose(transport.first_moment(k), -drift * mass)
+    ks = np.random.default_rng(0).normal(size=(4, 5, 5))
+    got = transport.first_moment(torch.as_tensor(ks))
+    assert isinstance(got, torch.Tensor) and got.shape == (4, 2)
+    np.testing.assert_allclose(got.numpy(), transport.first_moment(ks), atol=1e-14)
+    with pytest.raises(TypeError, match="complex"):
+        transport.first_moment(k * 1j)

@@ -17,9 +17,9 @@ import torch.nn.functional as F
 
 from .. import diffusion, erf, multichannel, patterns, randomkernels, steering
 from ..kernels import dct_beta
-from ..numbers import fmt_bound
+from ..numbers import fmt_bound, grid
 from ..propagation import propagate
-from ..stats import mean_interval
+from ..stats import loglog_slope, mean_interval
 from ..sweeps import speed_sweep
 from .base import FAILS, HOLDS, MIXED, ClaimSpec, Verdict, all_hold, grade, grade_rule
 
@@ -71,10 +71,6 @@ STACKS = {
 }
 
 
-def _grid(start: float, stop: float, step: float) -> np.ndarray:
-    return np.arange(start, stop + step / 2, step)
-
-
 def run_erf(spec: ClaimSpec = SPEC) -> dict[str, Any]:
     """ERF depth sweeps of the five stacks; the random stacks over several seeds, two statistics."""
     p = spec.params
@@ -88,7 +84,7 @@ def run_erf(spec: ClaimSpec = SPEC) -> dict[str, Any]:
             sweeps[label] = {"depth": s["depth"], "sigma": s["sigma_abs"][0]}
         else:
             sweeps[label] = erf.depth_sweep(kind, D, activation=act, draws=nd, beta2=b2, seed=0)
-    slopes = {label: erf.loglog_slope(s["depth"], s["sigma"])[0] for label, s in sweeps.items()}
+    slopes = {label: loglog_slope(s["depth"], s["sigma"])[0] for label, s in sweeps.items()}
     L = np.asarray(D, dtype=float)
     _, s2_box = erf.kernel_walk(np.ones((3, 3)))
     mean_dct, s2_dct = erf.kernel_walk(dct_beta(b2))
@@ -114,7 +110,7 @@ def run_erf(spec: ClaimSpec = SPEC) -> dict[str, Any]:
 def run_malus(spec: ClaimSpec = SPEC) -> dict[str, Any]:
     """Transmission of two steered gradients, per first direction, on three inputs."""
     p = spec.params
-    phi = np.deg2rad(_grid(*p["malus_phi_deg"]))
+    phi = np.deg2rad(grid(*p["malus_phi_deg"]))
     theta1 = np.deg2rad(np.arange(*p["malus_theta1_deg"]))
     inputs = {"single pixel": patterns.delta(21), "disc": patterns.disc(61, 10),
               "natural image": patterns.natural_image(129)}
@@ -142,7 +138,7 @@ def run_random(spec: ClaimSpec = SPEC) -> dict[str, Any]:
 def run_activations(spec: ClaimSpec = SPEC) -> dict[str, Any]:
     """The single-pixel speed sweep under other activations, and the tanh plateau at beta^2 = 0.4."""
     p = spec.params
-    b2 = np.round(_grid(*p["act_beta2"]), 2)
+    b2 = grid(*p["act_beta2"])
     speed = {label: speed_sweep("dct", 3, b2, steps=p["act_steps"], pattern="delta", size=p["act_size"],
                                 activation=act, rescale=rs)["v_over_c_sq"]
              for label, (act, rs) in ACTIVATIONS.items()}

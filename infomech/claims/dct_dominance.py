@@ -17,6 +17,7 @@ from .. import smallcnn
 from .. import spectrum as sp
 from ..networks import SourceUnavailable
 from ..networks import filter_speed as fs
+from ..networks.reference import mobilenet_v2_depthwise_strides
 from .base import FAILS, HOLDS, MIXED, ClaimSpec, Verdict
 
 SPEC = ClaimSpec(
@@ -117,7 +118,7 @@ def run(spec: ClaimSpec = SPEC, *, filters: bool = True) -> dict[str, Any]:
     mnv2 = trained.get("MobileNetV2")
     strides = {}
     if mnv2 is not None:
-        table = sp.mobilenet_v2_depthwise_strides()
+        table = mobilenet_v2_depthwise_strides()
         dw = [ls for ls in mnv2.layers if ls.kind == "depthwise"]
         strides = {st: float(np.mean([ls.dc_grad_share for ls in dw if table[ls.name] == st]))
                    for st in (1, 2)}

@@ -18,6 +18,7 @@ from .. import patterns as P
 from .. import speedlaw as S
 from ..dct import named_basis
 from ..propagation import propagate
+from ..stats import slope
 from .base import EXACT, FAILS, HOLDS, ClaimSpec, Verdict, all_hold, grade
 
 SPEC = ClaimSpec(
@@ -107,7 +108,7 @@ def run(spec: ClaimSpec = SPEC) -> dict[str, Any]:
     theta = np.linspace(0, 2 * np.pi, p["steer_angles"], endpoint=False)
     steer = {}
     for sb in p["steer_beta2"]:
-        k = D.steered_beta(theta, sb)
+        k = K.dct_beta(sb, theta=theta)
         tr = propagate(P.delta(p["steer_size"]), k, p["steer_steps"], rescale=True)
         d = tr.displacement()[-1]
         err = D.direction_error(d, theta)
@@ -138,7 +139,7 @@ def run(spec: ClaimSpec = SPEC) -> dict[str, Any]:
         steps = np.arange(1, TS + 1)
         shed[act] = {"core0": float(D.radial_fraction(fr[0], p["core_radius"])),
                      "core1": float(D.radial_fraction(fr[1], p["core_radius"])),
-                     "front": float(D.slope(steps, front[1:])), "rear": float(D.slope(steps, rear[1:])),
+                     "front": float(slope(steps, front[1:])), "rear": float(slope(steps, rear[1:])),
                      "centre": float(tr.centre[-1, 0, 0]), "frames": fr[[0, 1, 5, TS]]}
     res["shed"] = shed
     # point-odd kernels without a first moment

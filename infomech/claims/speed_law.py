@@ -16,6 +16,8 @@ from .. import kernels as _kernels
 from .. import speedlaw as S
 from ..decomposition import beta2 as odd_share
 from ..numbers import fmt_bound
+from ..stats import fit_line
+from ..sweeps import family_run
 from .base import EXACT, FAILS, HOLDS, MIXED, ClaimSpec, Verdict, grade, grade_rule
 
 SPEC = ClaimSpec(
@@ -82,11 +84,11 @@ def run(spec: ClaimSpec = SPEC) -> dict[str, Any]:
     runs = {}
     for fam, n in configs:
         for act in p["activations"]:
-            tr, c, _ = S.family_run(fam, n, b2, steps=p["steps"], pattern=p["pattern"], size=p["size"],
+            tr, c, _ = family_run(fam, n, b2, steps=p["steps"], pattern=p["pattern"], size=p["size"],
                                     activation=act)
             runs[key(fam, n, act)] = tr
             res["vc"][key(fam, n, act)] = tr.speed(p["measure"]) / c
-            res["fit"][key(fam, n, act)] = S.fit_line(b2, res["vc"][key(fam, n, act)] ** 2)
+            res["fit"][key(fam, n, act)] = fit_line(b2, res["vc"][key(fam, n, act)] ** 2)
         ex = S.exact_speed(fam, b2, n)
         valid = ex["valid"]
         exact_vc = ex["speed"] / ex["c"]
@@ -101,7 +103,7 @@ def run(spec: ClaimSpec = SPEC) -> dict[str, Any]:
             "form_dev_at": float(fine[np.nanargmax(np.abs(form))]),
         }
         # steady state from a longer run (slope over its second half, once per schedule cycle)
-        tr, c, _ = S.family_run(fam, n, b2, steps=p["steady_steps"], pattern=p["pattern"], size=p["size"],
+        tr, c, _ = family_run(fam, n, b2, steps=p["steady_steps"], pattern=p["pattern"], size=p["size"],
                                 activation="relu")
         v10 = res["vc"][key(fam, n, "relu")]
         vss = tr.steady_state_speed(p["measure"]) / c
@@ -112,7 +114,7 @@ def run(spec: ClaimSpec = SPEC) -> dict[str, Any]:
             "prefix_same": float(np.abs(tr.distance()[: p["steps"] + 1]
                                         - runs[key(fam, n, "relu")].distance()).max()),
             "onset": S.saturation_onset(b2, v10), "onset_ss": S.saturation_onset(b2, vss),
-            "fit": S.fit_line(b2, vss ** 2),
+            "fit": fit_line(b2, vss ** 2),
             "nonneg_gap": float(np.abs(gap[valid]).max()),
         }
     res["law_worst"] = max(e["err"] for e in res["law"].values())
@@ -128,7 +130,7 @@ def run(spec: ClaimSpec = SPEC) -> dict[str, Any]:
     vt = res["vc"][key("translation", 3, "relu")]
     res["translation_split"] = {"square": sq, "point": pt, "ratio": float(np.median(pt[1:] / sq[1:])),
                                 "ratio_ptp": float(np.ptp(pt[1:] / sq[1:])),
-                                "fit_square": S.fit_line(sq, vt ** 2), "fit_point": S.fit_line(pt, vt ** 2)}
+                                "fit_square": fit_line(sq, vt ** 2), "fit_point": fit_line(pt, vt ** 2)}
     res["convergence"] = convergence(spec)
     res["limits"] = long_time(spec)
     res["placement"] = placement_check(spec)
@@ -144,7 +146,7 @@ def convergence(spec: ClaimSpec = SPEC) -> dict[int, np.ndarray]:
     for n in (3, 5):
         ends = list(p["conv_ends"])
         size = 2 * (n // 2) * ends[-1] + 3  # the light cone of the longest run fits
-        tr, c, period = S.family_run("dct", n, np.array(p["conv_beta2"]), steps=ends[-1], pattern="delta",
+        tr, c, period = family_run("dct", n, np.array(p["conv_beta2"]), steps=ends[-1], pattern="delta",
                                      size=size, activation="relu")
         out[n] = S.steady_speeds_at(tr.distance(), ends, period) / c
     return out
@@ -164,7 +166,7 @@ def long_time(spec: ClaimSpec = SPEC) -> dict[str, Any]:
     for n in (3, 5):
         size = 2 * (n // 2) * ends[-1] + 3
         bs = np.array(p["conv_beta2"])
-        tr, _, _ = S.family_run("dct", n, bs, steps=ends[-1], pattern="delta", size=size, activation="relu")
+        tr, _, _ = family_run("dct", n, bs, steps=ends[-1], pattern="delta", size=size, activation="relu")
         _, b = S.row_factor(_kernels.dct_beta(bs, n))
         for j in range(bs.size):
             row = S.row_run(b[j], ends[-1])["centre"]
@@ -214,7 +216,7 @@ def circle(spec: ClaimSpec = SPEC) -> dict[str, np.ndarray]:
     b2 = S.beta2_grid(p["circle_beta2"])
     out = {}
     for fam, n in p["circle_configs"]:
-        tr, c, _ = S.family_run(fam, int(n), b2, steps=max(p["circle_times"]), pattern="disc",
+        tr, c, _ = family_run(fam, int(n), b2, steps=max(p["circle_times"]), pattern="disc",
                                 size=p["circle_size"], activation="relu")
         out[key(fam, int(n))] = S.speeds_at(tr.distance(), p["circle_times"]) / c
     return out

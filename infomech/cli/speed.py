@@ -130,7 +130,8 @@ def _kernel_count_and_size(args: argparse.Namespace) -> tuple[int, int] | None:
 def _image(args: argparse.Namespace, steps: int) -> tuple[np.ndarray, dict[str, Any]]:
     from .. import patterns
     from ..inputs import read_image
-    from ..runs import MAX_SECONDS, check_border, check_work
+    from ..runs import MAX_SECONDS, check_work
+    from ..sweeps import check_border
 
     if args.image is not None:
         x = read_image(args.image)

@@ -9,8 +9,6 @@
   layer shapes, torchvision's MobileNetV2 strides;
 - :mod:`infomech.networks.filter_speed` -- a delta propagated through every trained depthwise
   kernel of a network: does :math:`\\beta^2` or the first moment predict its speed and direction?
-
-(:mod:`infomech.weights` re-exports the registry and readers under their old names.)
 """
 
 from __future__ import annotations

@@ -39,7 +39,9 @@ import numpy as np
 
 from ..dct import dct2
 from ..decomposition import beta2
+from ..kernels import kernel_radius
 from ..propagation import propagate
+from ..transport import first_moment
 from .registry import conv_kernels
 
 #: A kernel "moves" (its direction is defined) above this speed, px/step.
@@ -71,18 +73,13 @@ def first_moment_drift(k: np.ndarray) -> np.ndarray:
     of cross-correlation (a delta becomes the kernel flipped about its centre).
     """
     k = np.asarray(k, dtype=float)
-    n = k.shape[-1]
-    d = np.arange(n, dtype=float) - (n - 1) / 2
-    mx = (k.sum(-2) * d).sum(-1)
-    my = (k.sum(-1) * d).sum(-1)
-    mass = np.abs(k).sum((-2, -1))
-    return -np.stack([mx, my], -1) / mass[..., None]
+    return -first_moment(k) / np.abs(k).sum((-2, -1))[..., None]
 
 
 def predictors(k: np.ndarray) -> dict[str, np.ndarray]:
     """The predicted speeds (px/step) of :mod:`this module's notes <infomech.networks.filter_speed>`."""
     k = np.asarray(k, dtype=float)
-    c = k.shape[-1] // 2
+    c = kernel_radius(k.shape[-1])
     t = dct2(k)
     grad = (t[..., 0, 1] ** 2 + t[..., 1, 0] ** 2) / (t ** 2).sum((-2, -1))
     return {"beta_point": c * np.sqrt(beta2(k, "point")),

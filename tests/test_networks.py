@@ -1,4 +1,4 @@
-"""Tests of infomech.weights: sources, files, errors, depthwise detection."""
+"""Tests of infomech.networks: sources, files, errors, depthwise detection."""
 
 from __future__ import annotations
 
@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 import torch
 
-from infomech import weights
-from infomech.networks import readers
-from infomech.weights import SourceUnavailable, conv_kernels
+from infomech import networks
+from infomech.networks import SourceUnavailable, conv_kernels, readers
+from infomech.networks.reference import VGG16_SHAPES
 
 
 def _has(module: str) -> bool:
@@ -114,7 +114,7 @@ def test_random_is_seeded_and_uses_vgg16_shapes() -> None:
     a = conv_kernels("random", seed=3)
     b = conv_kernels("random", seed=3)
     c = conv_kernels("random", seed=4)
-    assert [la.shape[:2] for la in a] == list(weights.VGG16_SHAPES)
+    assert [la.shape[:2] for la in a] == list(VGG16_SHAPES)
     np.testing.assert_array_equal(a[0].array, b[0].array)
     assert not np.array_equal(a[0].array, c[0].array)
 
@@ -161,14 +161,14 @@ def test_mtcnn_is_three_networks() -> None:
     names = [la.name for la in conv_kernels("mtcnn")]
     assert {n.split(".")[0] for n in names} == {"pnet", "rnet", "onet"}
     assert [la.name for la in conv_kernels("mtcnn", 2)] == ["rnet.conv3.weight", "onet.conv4.weight"]
-    assert len(weights.load_state_dict("mtcnn_pnet")) > 0
+    assert len(networks.load_state_dict("mtcnn_pnet")) > 0
 
 
 def test_corrupt_and_pickled_files_get_specific_messages(tmp_path):
     import pytest
     import torch
 
-    from infomech.weights import conv_kernels
+    from infomech.networks import conv_kernels
 
     garbage = tmp_path / "garbage.pth"
     garbage.write_bytes(bytes(range(256)) * 3)
@@ -297,34 +297,12 @@ def test_empty_sources(tmp_path) -> None:
 
 
 def test_availability_and_how_to_get() -> None:
-    rows = {r["name"]: r for r in weights.availability()}
-    assert set(rows) == set(weights.BUILTIN_SOURCES)
+    rows = {r["name"]: r for r in networks.availability()}
+    assert set(rows) == set(networks.BUILTIN_SOURCES)
     assert rows["random"]["available"] is True
     assert all(r["how_to_get"] for r in rows.values())
     with pytest.raises(ValueError, match="unknown built-in"):
-        weights.is_available("nope")
-
-
-@pytest.mark.parametrize("case", ["meta", "complex", "garbage", "empty", "random:", "dir", "denied"])
-def test_cli_bad_weights_one_line_exit_2(tmp_path, capsys, monkeypatch, case) -> None:
-    from infomech import cli
-
-    path = tmp_path / "w.pth"
-    if case == "meta":
-        torch.save({"c.weight": torch.empty(4, 1, 3, 3, device="meta")}, path)
-    elif case == "complex":
-        torch.save({"c.weight": torch.randn(4, 1, 3, 3, dtype=torch.complex128)}, path)
-    elif case == "garbage":
-        path.write_bytes(b"garbage")
-    elif case == "denied":
-        torch.save({"c.weight": torch.randn(4, 1, 3, 3)}, path)
-        monkeypatch.setattr(readers, "open", lambda *a, **k: (_ for _ in ()).throw(
-            PermissionError(13, "Permission denied")), raising=False)
-    source = {"empty": "", "random:": "random:", "dir": str(tmp_path)}.get(case, str(path))
-    assert cli.main(["spectrum", source]) == 2
-    captured = capsys.readouterr()
-    assert captured.out == "" and len(captured.err.strip().splitlines()) == 1
-    assert "Traceback" not in captured.err and captured.err.startswith("infomech spectrum: error:")
+        networks.is_available("nope")
 
 
 def test_keras_h5_file(tmp_path) -> None:
