@@ -17,6 +17,9 @@ import numpy as np
 MAX_WIDTH_IN = 8.5
 #: Width of the book's text column in CSS pixels at a 1280 px window (measured in the browser).
 COLUMN_PX = 680
+#: Smallest font size (pt) a figure may show in the text column; :func:`infomech.publish.save_figure`
+#: refuses a figure below it and the book's browser test checks it again at the displayed size.
+MIN_FONT_PT = 8.0
 #: Symbols of the DCT bases as the prose writes them (mathtext).
 SYMBOLS = {"dc": r"$\Sigma$", "gx": r"$\nabla_x$", "gy": r"$\nabla_y$"}
 
@@ -166,6 +169,14 @@ def evolution_grid(images: np.ndarray, row_labels: Sequence[str], col_labels: Se
         fig.suptitle(suptitle)
     fig.tight_layout()
     return fig
+
+
+def legend_below(fig, handles: Sequence, labels: Sequence[str], *, ncol: int, bottom: float = 0.14,
+                 **kwargs):
+    """Lay ``fig`` out above a band of height ``bottom`` (figure fraction) and put one frameless
+    legend of ``handles``/``labels`` in ``ncol`` columns, centred in that band. Returns the legend."""
+    fig.tight_layout(rect=(0, bottom, 1, 1))
+    return fig.legend(handles, labels, loc="lower center", ncol=ncol, frameon=False, **kwargs)
 
 
 def energy_quadrant(ax, *, label: bool = True):

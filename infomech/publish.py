@@ -374,18 +374,29 @@ def save_figure(fig: Any, name: str, *, chapter: str, params: Mapping[str, Any],
         Close the figure after gluing it (default), so that it is not shown a second time.
     outdir : path, optional
         Also write ``<name>.png``, ``.svg`` and ``.json`` there (atomically), e.g. from a script.
+
+    Raises
+    ------
+    ValueError
+        If the figure's smallest text would show below :data:`infomech.figures.MIN_FONT_PT` in the
+        book's text column (:func:`infomech.figures.min_display_font_pt`).
     """
     _check_name("save_figure: name", name)
     _check_name("save_figure: chapter", chapter)
     prov = provenance(chapter, params, code)
     prov["figure"] = name
     prov["caption"] = caption
-    from .figures import MAX_WIDTH_IN, display_scale, min_font_pt
+    from .figures import MAX_WIDTH_IN, MIN_FONT_PT, display_scale, min_font_pt
 
     # one layout pass serves the font measurement and both crops (a draw costs ~0.3 s)
     raw_pt = min_font_pt(fig)
+    shown_pt = raw_pt * display_scale(fig)
+    if shown_pt < MIN_FONT_PT:
+        raise ValueError(f"save_figure: {name!r}: smallest text {shown_pt:.1f} pt in the text column "
+                         f"(< {MIN_FONT_PT:g} pt): enlarge its fonts or make it narrower than "
+                         f"{MAX_WIDTH_IN} in (now {fig.get_figwidth():.1f} in)")
     box = tight_box(fig)
-    prov["min_font_pt"] = round(raw_pt * display_scale(fig), 2)
+    prov["min_font_pt"] = round(shown_pt, 2)
     prov["min_font_pt_raw"] = round(raw_pt, 2)
     prov["width_in"] = round(float(fig.get_figwidth()), 2)
     prov["max_width_in"] = MAX_WIDTH_IN

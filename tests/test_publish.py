@@ -90,6 +90,23 @@ def test_save_figure_embeds_a_2x_png_svg_and_provenance(outputs, tmp_path):
     assert not plt.fignum_exists(fig.number)  # closed after saving (close=True)
 
 
+def test_save_figure_crops_like_matplotlib_and_refuses_illegible_figures(outputs):
+    fig, ax = plt.subplots(figsize=(4, 3))
+    ax.plot([0, 1], [0, 1])
+    ax.set_title("a title")
+    fig.canvas.draw()
+    ours = pub.render_figure(fig, "png", box=pub.tight_box(fig))
+    theirs = pub.render_figure(fig, "png")  # matplotlib's own bbox_inches="tight"
+    (w1, h1), (w2, h2) = pub._png_size(ours), pub._png_size(theirs)
+    assert abs(w1 - w2) <= 2 and abs(h1 - h2) <= 2  # the same crop, to a pixel or two
+    plt.close(fig)
+    wide, ax = plt.subplots(figsize=(15, 3))  # 10 pt ticks shrink to ~4.7 pt in the column
+    ax.plot([0, 1], [0, 1])
+    with pytest.raises(ValueError, match="smallest text 4.7 pt"):
+        pub.save_figure(wide, "too-wide", chapter="demo", params={})
+    plt.close(wide)
+
+
 def test_save_figure_rejects_bad_names(outputs):
     fig = plt.figure()
     with pytest.raises(ValueError, match="name"):
