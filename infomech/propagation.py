@@ -75,6 +75,7 @@ products, whose rounding may differ: measured below 1e-15 relative, see ``benchm
 from __future__ import annotations
 
 import contextlib
+import itertools
 import warnings
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -433,34 +434,57 @@ class ChunkRun:
 
 
 class _Coords:
-    """Power bases ``[1, x, x^2]`` (W, 3) and ``[1, y, y^2]`` (H, 3), origin at the image centre."""
+    """Power bases ``[1, x, x^2]`` (W, 3) and ``[1, y, y^2]`` (H, 3), origin at the image centre.
+
+    ``yt`` (4, H), in the run's dtype, is the transposed y basis with a fourth row, the indicator of
+    the central row: one product with it gives the power sums over y and the central row together
+    (:func:`_observe_dense`).
+    """
 
     def __init__(self, H: int, W: int, dtype: torch.dtype, device: torch.device) -> None:
         xs = torch.arange(W, dtype=torch.float64, device=device) - (W - 1) / 2
         ys = torch.arange(H, dtype=torch.float64, device=device) - (H - 1) / 2
         self.x64, self.y64 = power_basis(xs), power_basis(ys)
-        self.x = self.x64.to(dtype)
         self.row = H // 2
+        yt = torch.zeros((4, H), dtype=torch.float64, device=device)
+        yt[:3] = self.y64.t()
+        yt[3, self.row] = 1
+        self.yt = yt.to(dtype)
 
 
-def _std(s1: torch.Tensor, s2: torch.Tensor, npix: int) -> torch.Tensor:
-    """Standard deviation over ``npix`` pixels from ``sum x`` and ``sum x^2`` (1 where it is 0)."""
-    std = torch.sqrt((s2 / npix - (s1 / npix) ** 2).clamp_min(0))
-    return torch.where(std > 0, std, torch.ones_like(std))
+def _observe_dense(w: torch.Tensor, c: _Coords, b: Box, out: torch.Tensor) -> None:
+    r"""Power sums of weights ``w`` (k, h, w) on box ``b`` into ``out`` (k, 4, 3) float64.
+
+    One pass over the state, :math:`A_{jx} = \sum_y e_j(y)\, w(y, x)` with :math:`e = (1, y, y^2,
+    [y = \text{central row}])`: a (4, h) x (h, w) product per kernel (a strided view: bmm takes it
+    as is; about three times faster than the (h, w) x (w, 3) order, whose narrow output leaves the
+    BLAS kernel idle). Then :math:`\text{out}_{ji} = \sum_x A_{jx} x^i` in float64: ``out[:, j, i]``
+    is :math:`S_{ij}` for ``j < 3`` and ``out[:, 3, i]`` the central row's :math:`\sum_x w x^i`
+    (zero when the row lies outside the box).
+    """
+    a = torch.matmul(c.yt[:, b[0]:b[1]], w)  # (k, 4, w)
+    torch.matmul(a if a.dtype == torch.float64 else a.double(), c.x64[b[2]:b[3]], out=out)
 
 
-def _observe_dense(w: torch.Tensor, c: _Coords, b: Box, sums: torch.Tensor, row: torch.Tensor) -> None:
-    """Power sums of weights ``w`` (k, h, w) on box ``b`` into ``sums`` (k, 3, 3), ``row`` (k, 2)."""
-    # (k, h, 3): sum_x w x^i per row, one pass over the state (a strided view: bmm takes it as is)
-    xb = c.x[b[2]:b[3]]
-    a = torch.bmm(w, xb.expand(w.shape[0], *xb.shape))
-    a = a if a.dtype == torch.float64 else a.double()
-    torch.matmul(a.transpose(-1, -2), c.y64[b[0]:b[1]], out=sums)
-    r = c.row - b[0]
-    if 0 <= r < a.shape[-2]:
-        row.copy_(a[:, r, :2])
-    else:
-        row.zero_()
+def _sum_squares(buf: torch.Tensor, rows: tuple[int, int]) -> torch.Tensor:
+    r""":math:`\sum x^2` per plane of ``buf`` (k, Hb, Wb) over the rows ``rows[0]:rows[1]``: (k,).
+
+    The rows of a plane are contiguous, so the block is one vector per kernel and the sum is a
+    batched dot product (one pass, no temporary). Columns outside the window are zeros in the
+    buffers of :func:`run_dense` (windows only grow), so summing whole rows is exact.
+    """
+    k, _, wb = buf.shape
+    n = (rows[1] - rows[0]) * wb
+    blk = buf.as_strided((k, 1, n), (buf.stride(0), n, 1), buf.storage_offset() + rows[0] * wb)
+    return torch.bmm(blk, blk.transpose(1, 2)).view(k)
+
+
+def _inverse_std(s1: torch.Tensor, s2: torch.Tensor, npix: int) -> torch.Tensor:
+    r""":math:`1/\operatorname{std}` over ``npix`` pixels from :math:`S_1 = \sum x`, :math:`S_2 =
+    \sum x^2`: :math:`\sqrt{N} / \sqrt{S_2 - S_1^2/N}` (1 where the std is 0)."""
+    var = torch.addcmul(s2, s1, s1, value=-1.0 / npix).clamp_min_(0)  # N var
+    inv = var.sqrt().reciprocal_().mul_(npix ** 0.5)
+    return inv.masked_fill_(var == 0, 1.0)
 
 
 def _taps(ks: torch.Tensor) -> list[tuple[int, int, torch.Tensor]]:
@@ -481,33 +505,44 @@ def _planes(k: int, h: int, w: int, dtype: torch.dtype, device: torch.device) ->
     return flat.as_strided((k, h, w), (stride, w, 1))
 
 
-def run_dense(plan: Plan, boxes: list[Box], ks: torch.Tensor, img: torch.Tensor, coords: _Coords,
-              ticks: Iterator[Any]) -> ChunkRun:
-    """Run ``k`` kernels ``ks`` (P, k, n, n) on images ``img`` (1 or k, H, W): the 2-D computation.
+def run_dense(plan: Plan, boxes: list[Box], ks: torch.Tensor, start: torch.Tensor, coords: _Coords,
+              ticks: Iterator[Any], t0: int = 0, t1: int | None = None) -> ChunkRun:
+    r"""Run ``k`` kernels ``ks`` (P, k, n, n) from step ``t0`` to ``t1`` (default: the last step):
+    the 2-D computation. ``start`` (1 or k, h, w) is the state on the window of step ``t0``.
 
-    The state lives in two zero-padded buffers covering the final window (margin ``r``); step ``t``
-    reads the window of step ``t`` from one and writes the window of step ``t+1`` into the other.
-    Outside its window a buffer holds zeros (windows only grow), so zero padding is implicit.
+    The records cover steps ``t0..t1`` (``sums[0]`` is step ``t0``). The state lives in two
+    zero-padded buffers covering the window of step ``t1`` (margin ``r``); step ``t`` reads the
+    window of step ``t`` from one and writes the window of step ``t+1`` into the other. Outside its
+    window a buffer holds zeros (windows only grow), so zero padding is implicit.
+    Per step (float64 on the CPU): one ``mul`` and one ``addcmul_`` per live tap, the in-place
+    activation, one product for the power sums (:func:`_observe_dense`) and, with the rescaling,
+    one batched dot product for :math:`\sum x^2` (:math:`\sum x` is the mass when the state is
+    non-negative); the views of the state are made with one ``as_strided`` call each.
     """
     P, k, n, _ = ks.shape
-    r, T = plan.radius, plan.steps
+    r = plan.radius
+    T = plan.steps if t1 is None else t1
     H, W = plan.shape
     Y0, Y1, X0, X1 = boxes[T]
     dev, dtype = ks.device, ks.dtype
-    bufs = [_planes(k, Y1 - Y0 + 2 * r, X1 - X0 + 2 * r, dtype, dev) for _ in range(2 if T > 0 else 1)]
+    bufs = [_planes(k, Y1 - Y0 + 2 * r, X1 - X0 + 2 * r, dtype, dev) for _ in range(2 if T > t0 else 1)]
+    pstride, wb = bufs[0].stride(0), bufs[0].shape[-1]
+
+    def view(buf: torch.Tensor, y: int, x: int, h: int, w: int) -> torch.Tensor:
+        """``buf[:, y:y+h, x:x+w]`` in one call (buffer coordinates)."""
+        return buf.as_strided((k, h, w), (pstride, wb, 1), y * wb + x)
 
     def region(buf: torch.Tensor, b: Box) -> torch.Tensor:
-        return buf[:, b[0] - Y0 + r:b[1] - Y0 + r, b[2] - X0 + r:b[3] - X0 + r]
+        return view(buf, b[0] - Y0 + r, b[2] - X0 + r, b[1] - b[0], b[3] - b[2])
 
-    b = boxes[0]
-    cur = region(bufs[0], b)
-    cur.copy_(img[:, b[0]:b[1], b[2]:b[3]].expand_as(cur))
-    sums = torch.empty((T + 1, k, 3, 3), dtype=torch.float64, device=dev)
-    row = torch.empty((T + 1, k, 2), dtype=torch.float64, device=dev)
+    b = boxes[t0]
+    cur = region(bufs[t0 % 2], b)
+    cur.copy_(start.expand_as(cur))
+    obs = torch.empty((T + 1 - t0, k, 4, 3), dtype=torch.float64, device=dev)
     frames: dict[int, torch.Tensor] = {}
-    nonneg = plan.act_name in _NONNEGATIVE
-    _observe_dense(weights_of(cur, plan.weights), coords, b, sums[0], row[0])
-    if 0 in plan.frames:
+    nonneg = plan.act_name in _NONNEGATIVE  # then weights_of(x) == x under every weighting
+    _observe_dense(cur if t0 > 0 and nonneg else weights_of(cur, plan.weights), coords, b, obs[0])
+    if t0 == 0 and 0 in plan.frames:
         frames[0] = cur.clone()
     live = [_taps(ks[p]) for p in range(P)]
     offsets = [[(a, c) for a, c, _ in lv] for lv in live]
@@ -519,45 +554,89 @@ def run_dense(plan: Plan, boxes: list[Box], ks: torch.Tensor, img: torch.Tensor,
     fold = plan.rescale and plan.act_name in _HOMOGENEOUS
     inplace = _INPLACE.get(plan.act_name) if plan.act_name is not None else None
     npix = H * W
-    for t in range(T):
-        next(ticks, None)
+    for t in range(t0, T):
+        _advance(ticks, k)
         src, dst = bufs[t % 2], bufs[(t + 1) % 2]
         nb = boxes[t + 1]
         p = t % P
         taps, kconv = plain[p], ks[p]
         if fold:
-            std = _std(cur.sum(dim=(-2, -1)), torch.linalg.vecdot(cur, cur).sum(-1), npix)
+            s1 = obs[t - t0, :, 0, 0] if t > 0 and nonneg else cur.sum(dim=(-2, -1))
+            inv = _inverse_std(s1, _sum_squares(src, (b[0] - Y0 + r, b[1] - Y0 + r)), npix).to(dtype)
             if use_taps:
-                taps = (tapstack[p] / std[:, None, None]).unbind(0)
+                taps = (tapstack[p] * inv[:, None, None]).unbind(0)
             else:
-                kconv = kconv / std[:, None, None]
+                kconv = kconv * inv[:, None, None]
         elif plan.rescale:
             s1 = cur.sum(dim=(-2, -1), keepdim=True)
             s2 = (cur * cur).sum(dim=(-2, -1), keepdim=True)
-            cur.div_(_std(s1, s2, npix))
+            cur.mul_(_inverse_std(s1, s2, npix))
         h, w = nb[1] - nb[0], nb[3] - nb[2]
         oy, ox = nb[0] - Y0, nb[2] - X0  # top-left of the padded input window in the buffer
         out = region(dst, nb)
         if use_taps:
             for j, ((a, c), tap) in enumerate(zip(offsets[p], taps, strict=True)):
-                view = src[:, oy + a:oy + a + h, ox + c:ox + c + w]
                 if j == 0:
-                    torch.mul(view, tap, out=out)
+                    torch.mul(view(src, oy + a, ox + c, h, w), tap, out=out)
                 else:
-                    out.addcmul_(view, tap)
+                    out.addcmul_(view(src, oy + a, ox + c, h, w), tap)
         else:
-            out.copy_(F.conv2d(src[None, :, oy:oy + h + 2 * r, ox:ox + w + 2 * r], kconv[:, None],
-                               groups=k)[0])
+            out.copy_(F.conv2d(view(src, oy, ox, h + 2 * r, w + 2 * r)[None], kconv[:, None], groups=k)[0])
         if inplace is not None:
             inplace(out)
         else:
             out.copy_(plan.act(out))
         cur, b = out, nb
-        _observe_dense(cur if nonneg else weights_of(cur, plan.weights), coords, b, sums[t + 1],
-                       row[t + 1])
+        _observe_dense(cur if nonneg else weights_of(cur, plan.weights), coords, b, obs[t + 1 - t0])
         if t + 1 in plan.frames:
             frames[t + 1] = cur.clone()
-    return ChunkRun(sums, row, cur, frames)
+    return ChunkRun(obs[:, :, :3].transpose(-1, -2), obs[:, :, 3, :2], cur, frames)
+
+
+def _advance(ticks: Iterator[Any], n: int) -> None:
+    """Advance the progress iterator by ``n`` kernel-steps (in C: no Python loop)."""
+    next(itertools.islice(ticks, n - 1, n), None)
+
+
+def _padded_bytes(k: int, b: Box, r: int, dtype: torch.dtype) -> int:
+    """Bytes of one padded window tensor of ``k`` kernels on box ``b``."""
+    return k * torch.finfo(dtype).bits // 8 * (b[1] - b[0] + 2 * r) * (b[3] - b[2] + 2 * r)
+
+
+def run_dense_tree(plan: Plan, boxes: list[Box], ks: torch.Tensor, start: torch.Tensor, coords: _Coords,
+                   ticks: Iterator[Any], budget: int, t0: int = 0) -> list[tuple[int, ChunkRun]]:
+    """:func:`run_dense` for kernels ``ks`` (P, k, n, n) in chunks that follow the light cone.
+
+    All ``k`` kernels run together while their padded window tensor fits in ``budget`` bytes (the
+    windows of a light-cone run are small at first: per-call overhead, not memory, bounds those
+    steps); then the chunk is halved and each half goes on from its part of the state, and so on,
+    so every step runs on cache-sized tensors with as few calls as that allows. The operations
+    per kernel are those of one :func:`run_dense` call (the state does not depend on the split).
+
+    Returns ``(offset, run)`` leaves, in kernel order: kernels ``offset:offset + k_leaf`` of
+    ``ks``, with records for every step ``t0..T``.
+    """
+    k, T, r = ks.shape[1], plan.steps, plan.radius
+    t1 = t0
+    while t1 < T and (t1 == t0 or k == 1 or _padded_bytes(k, boxes[t1 + 1], r, ks.dtype) <= budget):
+        t1 += 1
+    seg = run_dense(plan, boxes, ks, start, coords, ticks, t0, t1)
+    if t1 == T:
+        return [(0, seg)]
+    half = (k + 1) // 2
+    parts = [(0, half), (half, k)]
+    starts = [seg.final[a:b].clone() for a, b in parts]  # own copies: the segment's buffers go now
+    sums, row, frames = seg.sums, seg.row, seg.frames
+    del seg
+    leaves = []
+    for (a, b), st in zip(parts, starts, strict=True):
+        for off, leaf in run_dense_tree(plan, boxes, ks[:, a:b], st, coords, ticks, budget, t1):
+            lo, hi = a + off, a + off + leaf.sums.shape[1]
+            leaf.sums = torch.cat([sums[:-1, lo:hi], leaf.sums])
+            leaf.row = torch.cat([row[:-1, lo:hi], leaf.row])
+            leaf.frames = {**{t: fr[lo:hi] for t, fr in frames.items()}, **leaf.frames}
+            leaves.append((lo, leaf))
+    return leaves
 
 
 def rank1(k: ArrayLike, rtol: float = RANK1_RTOL) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -708,7 +787,7 @@ def run_separable(plan: Plan, boxes: list[Box], split: SeparableSplit, coords: _
     tails = [q[0, :, h:] if h < w else q[1, :, w:] for q in inner] if h != w else None
     npix = float(H * W)
     for t in range(T):
-        next(ticks, None)
+        _advance(ticks, k)
         src, cur, out = padded[t], inner[t], inner[t + 1]
         for j, (a, tap) in enumerate(phase[t % P]):
             if j == 0:
@@ -866,20 +945,29 @@ def propagate(
     split = separable_split(plan) if separable and plan.sched.dtype == torch.float64 else None
     sep_idx = split.index.tolist() if split is not None else []
     dense_idx = sorted(set(range(K)) - set(sep_idx))
-    chunk = _chunk_size(batch_size, K, boxes[-1], plan.radius, dtype, dev)
+    # on the CPU by default: chunks that follow the light cone (run_dense_tree); otherwise fixed
+    tree = batch_size is None and dev.type == "cpu"
+    chunk = max(1, len(dense_idx)) if tree else _chunk_size(batch_size, K, boxes[-1], plan.radius, dtype, dev)
     chunks = [dense_idx[i:i + chunk] for i in range(0, len(dense_idx), chunk)]
     runs: list[tuple[list[int], ChunkRun]] = []
-    # a bar only when interactive and slow (tqdm's delay); silent in the book and the tests
+    # a bar (in kernel-steps) only when interactive and slow (tqdm's delay); silent in the book and
+    # the tests
     groups = split.groups() if split is not None else []
-    ticks = progress(range((len(chunks) + len(groups)) * plan.steps),
-                     desc=f"propagate {K} kernels", unit="step", delay=1.0)
+    ticks = progress(range(K * plan.steps), desc=f"propagate {K} kernels", unit="kernel-step", delay=1.0)
+    b0 = boxes[0]
     with torch_threads(threads if dev.type == "cpu" else None):
         for group in groups:
             runs.append((group.index.tolist(), run_separable(plan, boxes, group, coords, ticks)))
         for idx in chunks:
             sel = torch.as_tensor(idx, device=dev)
             img = plan.img if plan.img.shape[0] == 1 else plan.img[sel]
-            runs.append((idx, run_dense(plan, boxes, plan.sched[:, sel], img, coords, ticks)))
+            start = img[:, b0[0]:b0[1], b0[2]:b0[3]]
+            if tree:
+                leaves = run_dense_tree(plan, boxes, plan.sched[:, sel], start, coords, ticks,
+                                        CPU_CHUNK_BYTES)
+                runs += [(idx[off:off + leaf.sums.shape[1]], leaf) for off, leaf in leaves]
+            else:
+                runs.append((idx, run_dense(plan, boxes, plan.sched[:, sel], start, coords, ticks)))
     return _assemble(plan, boxes, runs, sep_idx)
 
 
