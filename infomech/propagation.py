@@ -75,6 +75,7 @@ products, whose rounding may differ: measured below 1e-15 relative, see ``benchm
 from __future__ import annotations
 
 import contextlib
+import functools
 import itertools
 import warnings
 from collections.abc import Callable, Iterator, Sequence
@@ -290,9 +291,15 @@ def _as_tensor(a: ArrayLike, dtype: torch.dtype, device: torch.device) -> torch.
 
 
 def _all_finite(t: torch.Tensor) -> bool:
-    """``isfinite(t).all()``; through numpy on the CPU (a view; faster than torch for small arrays)."""
+    """``isfinite(t).all()``; through numpy on the CPU (a view; faster than torch for small arrays).
+
+    A finite sum proves every entry finite (an inf or NaN makes the sum inf or NaN), so one
+    reduction answers the usual case; only a non-finite sum (which may be an overflow) is
+    checked entry by entry.
+    """
     if t.device.type == "cpu":
-        return bool(np.isfinite(t.numpy()).all())
+        a = t.numpy()
+        return bool(np.isfinite(a.sum())) or bool(np.isfinite(a).all())
     return bool(torch.isfinite(t).all())
 
 
@@ -325,9 +332,9 @@ def _schedule(kernels: Any, dtype: torch.dtype, device: torch.device) -> torch.T
     out = torch.stack(ts)
     if not _all_finite(out):
         raise ValueError("kernels contain NaN or Inf")
-    dead = (out == 0).all(dim=-1).all(dim=-1).any(dim=0)
-    if bool(dead.any()):
-        raise ValueError(f"kernels {torch.nonzero(dead).flatten().tolist()[:5]} are all zeros: "
+    dead = ~out.detach().cpu().numpy().any(axis=(-2, -1)).all(axis=0)  # (K,): some phase all zeros
+    if dead.any():
+        raise ValueError(f"kernels {np.flatnonzero(dead).tolist()[:5]} are all zeros: "
                          "they erase the image (zero mass)")
     return out
 
@@ -336,6 +343,8 @@ def _zero_mass(img: torch.Tensor, weights: Weights) -> bool:
     """Whether some image has zero total weight (without a full-size temporary for ``abs``)."""
     flat = img.reshape(img.shape[0], -1)
     if weights == "abs":
+        if flat.device.type == "cpu":  # numpy's boolean reductions are much faster than torch's
+            return not bool(flat.numpy().any(axis=-1).all())
         return not bool(flat.any(dim=-1).all())
     return bool((weights_of(flat, weights).sum(dim=-1) == 0).any())
 
@@ -420,7 +429,8 @@ def light_cone_windows(plan: Plan, enabled: bool = True) -> list[Box]:
 class ChunkRun:
     """What one chunk of ``k`` kernels records.
 
-    ``sums`` (T+1, k, 3, 3) float64: power sums :math:`S_{ij} = \\sum_p w(p) x^i y^j` per step;
+    ``sums`` (T+1, k, 3, 3) float64 (a tensor; numpy arrays from the separable path): power sums
+    :math:`S_{ij} = \\sum_p w(p) x^i y^j` per step;
     ``row`` (T+1, k, 2) float64: mass and :math:`\\sum w x` of the image's central row (zeros when
     the row lies outside the window); ``final`` (k, h, w): the last state on the final window (a
     tensor, or anything with ``.cpu()`` giving one);
@@ -446,10 +456,14 @@ class _Coords:
         ys = torch.arange(H, dtype=torch.float64, device=device) - (H - 1) / 2
         self.x64, self.y64 = power_basis(xs), power_basis(ys)
         self.row = H // 2
-        yt = torch.zeros((4, H), dtype=torch.float64, device=device)
+        self.dtype = dtype
+
+    @functools.cached_property
+    def yt(self) -> torch.Tensor:
+        yt = torch.zeros((4, self.y64.shape[0]), dtype=torch.float64, device=self.y64.device)
         yt[:3] = self.y64.t()
         yt[3, self.row] = 1
-        self.yt = yt.to(dtype)
+        return yt.to(self.dtype)
 
 
 def _observe_dense(w: torch.Tensor, c: _Coords, b: Box, out: torch.Tensor) -> None:
@@ -670,7 +684,8 @@ def _sign_constant(a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 @dataclass
 class SeparableSplit:
-    """Kernels that run through the separable path, with their factors (torch, on the run's device).
+    """Kernels that run through the separable path, with their factors (numpy float64: small
+    arrays, set up on the host and sent to the run's device once, by :func:`run_separable`).
 
     ``index`` (s,) kernel indices; ``u`` (P, s, n) row factors, ``v`` (P, s, n) column factors;
     ``act_on_rows`` (s,) bool: the activation acts on the row factor (the column factors ``v`` are
@@ -679,11 +694,11 @@ class SeparableSplit:
     """
 
     index: np.ndarray
-    u: torch.Tensor
-    v: torch.Tensor
+    u: np.ndarray
+    v: np.ndarray
     act_on_rows: np.ndarray
-    f0: torch.Tensor
-    g0: torch.Tensor
+    f0: np.ndarray
+    g0: np.ndarray
 
     def groups(self) -> list[SeparableSplit]:
         """The kernels split by the factor their activation acts on (one group per factor)."""
@@ -693,8 +708,7 @@ class SeparableSplit:
             if m.all():
                 out.append(self)
             elif m.any():
-                sel = torch.as_tensor(np.flatnonzero(m), device=self.u.device)
-                out.append(SeparableSplit(self.index[m], self.u[:, sel], self.v[:, sel],
+                out.append(SeparableSplit(self.index[m], self.u[:, m], self.v[:, m],
                                           self.act_on_rows[m], self.f0, self.g0))
         return out
 
@@ -732,12 +746,10 @@ def separable_split(plan: Plan) -> SeparableSplit | None:
     H, W = plan.shape
     f0, g0 = np.zeros(H), np.zeros(W)
     f0[sy0:sy1], g0[sx0:sx1] = fb, gb
-
-    def tensor(a: np.ndarray) -> torch.Tensor:
-        return torch.as_tensor(np.ascontiguousarray(a), dtype=plan.img.dtype, device=plan.img.device)
-
-    return SeparableSplit(idx, tensor((u * flip)[:, idx]), tensor((v * flip)[:, idx]), act_on_rows[idx],
-                          tensor(f0), tensor(g0))
+    u, v = u * flip, v * flip
+    if idx.size < use.size:
+        u, v, act_on_rows = u[:, idx], v[:, idx], act_on_rows[idx]
+    return SeparableSplit(idx, u, v, act_on_rows, f0, g0)
 
 
 def run_separable(plan: Plan, boxes: list[Box], split: SeparableSplit, coords: _Coords,
@@ -767,82 +779,120 @@ def run_separable(plan: Plan, boxes: list[Box], split: SeparableSplit, coords: _
     Y0, Y1, X0, X1 = boxes[T]
     h, w = Y1 - Y0, X1 - X0
     L = max(h, w)
-    dtype, dev = split.u.dtype, split.u.device
+    dtype, dev = plan.img.dtype, plan.img.device
     z = torch.zeros((2, T + 1, k, L + 2 * r), dtype=dtype, device=dev)  # z[0, t] = f_t, z[1, t] = g_t
     b = boxes[0]
-    z[0, 0, :, r + b[0] - Y0:r + b[1] - Y0] = split.f0[b[0]:b[1]]
-    z[1, 0, :, r + b[2] - X0:r + b[3] - X0] = split.g0[b[2]:b[3]]
-    taps = torch.stack([split.u, split.v], dim=1)[..., None]  # (P, 2, k, n, 1)
-    phase = [[(a, taps[p, :, :, a]) for a in range(n) if bool((taps[p, :, :, a] != 0).any())]
-             for p in range(P)]  # non-zero taps (2, k, 1) per phase; a zero tap adds exact zeros
+    start = np.zeros((2, 1, L + 2 * r))
+    start[0, 0, r + b[0] - Y0:r + b[1] - Y0] = split.f0[b[0]:b[1]]
+    start[1, 0, r + b[2] - X0:r + b[3] - X0] = split.g0[b[2]:b[3]]
+    z[:, 0] = torch.as_tensor(start, dtype=dtype, device=dev)
     active = 0 if split.act_on_rows.all() else 1
     if split.act_on_rows.any() and active == 1:
         raise ValueError("run_separable: all kernels must put the activation on one factor")
     act = _INPLACE[plan.act_name] if plan.act_name != "none" else None
-    # views made once, so that the loop below makes no indexing calls: padded state (2, k, L+2r),
-    # its interior (2, k, L), the active factor (k, L) and the shorter factor's tail
-    padded = list(z.unbind(1))
-    inner = [q[:, :, r:r + L] for q in padded]
-    acts = [q[active] for q in inner]
-    tails = [q[0, :, h:] if h < w else q[1, :, w:] for q in inner] if h != w else None
+    # The k rows of a factor, each padded by r zeros, are one contiguous vector of M = k (L + 2r)
+    # values; the 1-D correlation is a shift of that vector per tap, times the tap expanded along
+    # the row and zero on the padding and beyond the factor's window (so the shifts across row
+    # ends, and the image border of the shorter factor, contribute exact zeros): every operation
+    # of a step is one contiguous pass.
+    Lp = L + 2 * r
+    M = k * Lp
+    inside = np.zeros((2, 1, Lp))
+    inside[0, :, r:r + h] = 1
+    inside[1, :, r:r + w] = 1
+    taps = np.stack([split.u, split.v], axis=2)  # (P, n, 2, k) after the transpose below
+    taps = np.ascontiguousarray(taps.transpose(0, 3, 2, 1))
+    live = taps.any(axis=(2, 3))  # (P, n): a zero tap adds exact zeros
+    wide = torch.as_tensor((taps[..., None] * inside).reshape(P, n, 2, M)[..., r:M - r],
+                           dtype=dtype, device=dev)
+    phase = [[(a, wide[p, a]) for a in np.flatnonzero(live[p]).tolist()] for p in range(P)]
+    s0, s1_, s2_ = z.stride(0), z.stride(1), z.stride(2)
+
+    def flat(t: int, a: int) -> torch.Tensor:
+        """Positions ``a .. M - 2r + a`` of both flattened factors of step ``t``, (2, M - 2r)."""
+        return z.as_strided((2, M - 2 * r), (s0, 1), t * s1_ + a)
+
+    def part(t: int, i: int, a: int, m: int) -> torch.Tensor:
+        """``z[i, t, :, r + a:r + a + m]`` (k, m) in one call."""
+        return z.as_strided((k, m), (s2_, 1), i * s0 + t * s1_ + r + a)
+
     npix = float(H * W)
     for t in range(T):
         _advance(ticks, k)
-        src, cur, out = padded[t], inner[t], inner[t + 1]
+        out = flat(t + 1, r)
         for j, (a, tap) in enumerate(phase[t % P]):
             if j == 0:
-                torch.mul(src[:, :, a:a + L], tap, out=out)
+                torch.mul(flat(t, a), tap, out=out)
             else:
-                out.addcmul_(src[:, :, a:a + L], tap)
-        if tails is not None:  # beyond the shorter factor's window: the image border, zero padding
-            tails[t + 1].zero_()
+                out.addcmul_(flat(t, a), tap)
         if act is not None:
-            act(acts[t + 1])
+            act(z.as_strided((M,), (1,), active * s0 + (t + 1) * s1_))
         if plan.rescale and not deferred:
+            cur = z[:, t]  # (2, k, L + 2r), zeros outside the windows
             s1 = cur.sum(-1).prod(0)
             s2 = torch.linalg.vecdot(cur, cur).prod(0)
             var = torch.addcmul(s2 * npix, s1, s1, value=-1).clamp_min_(0)  # N^2 var
             std = var.sqrt_().div_(npix)
-            acts[t + 1].div_(std.masked_fill_(std == 0, 1).unsqueeze(-1))
+            part(t + 1, active, 0, L).div_(std.masked_fill_(std == 0, 1).unsqueeze(-1))
     f, g = z[0, :, :, r:r + h], z[1, :, :, r:r + w]  # (T+1, k, h), (T+1, k, w)
-    if plan.rescale and deferred and T > 0:
-        if not (bool(torch.isfinite(f).all()) and bool(torch.isfinite(g).all())):
-            return run_separable(plan, boxes, split, coords, iter(()), deferred=False)
-        s1 = f.sum(-1) * g.sum(-1)  # (T+1, k), unscaled
-        s2 = torch.linalg.vecdot(f, f) * torch.linalg.vecdot(g, g)
-        std = torch.sqrt((s2 / npix - (s1 / npix) ** 2).clamp_min(0))[:-1]  # std(y_t), t < T
-        live = ((f != 0).any(-1) & (g != 0).any(-1))[:-1]  # non-empty y_t (s2 may underflow)
-        safe = torch.isfinite(std) & ((std >= 1e-250) & (std <= 1e250) | ~live)
-        safe[0] |= std[0] == 0  # x_0 is the caller's: std 0 means "divide by 1", as below
-        if not bool(safe.all()) or not bool(torch.isfinite(s2[-1]).all()):  # inf/NaN reach s2
-            return run_separable(plan, boxes, split, coords, iter(()), deferred=False)
-        d = 1 / torch.where(std > 0, std, torch.ones_like(std))  # x_{t+1} = y_{t+1} / std(y_t)
-        z[active, 1:].mul_(d[..., None])
     # weights of a non-negative factor are the factor (passive ones always are; active ones after
-    # relu/abs from a non-negative start): no full-size |.| temporaries
-    nonneg = plan.act_name in _NONNEGATIVE and bool((z[active, 0] >= 0).all())
-
-    def wts(a: torch.Tensor, is_active: bool) -> torch.Tensor:
-        return (weights_of(a, plan.weights) if is_active and not nonneg else a).double()
-
-    ay = wts(f, active == 0) @ coords.y64[Y0:Y1]  # (T+1, k, 3): sum_y w_y y^j
-    ax = wts(g, active == 1) @ coords.x64[X0:X1]  # (T+1, k, 3): sum_x w_x x^i
-    sums = ax[..., :, None] * ay[..., None, :]
+    # relu/abs from a non-negative start): no |.| temporaries
+    nonneg = plan.act_name in _NONNEGATIVE and bool(((split.g0 if active else split.f0) >= 0).all())
+    # moments of both factors in one product over the padded rows (zeros outside each window):
+    # m[i, j] (T+1, k) = sum_c e_j(c) w_i(c), e = [1, y, y^2, central row] for f, [1, x, x^2, 0]
+    # for g (built in numpy: four small arrays, one transfer)
+    basis = np.zeros((2, 4, L + 2 * r))
+    ys = np.arange(Y0, Y1) - (H - 1) / 2
+    xs = np.arange(X0, X1) - (W - 1) / 2
+    basis[0, :3, r:r + h] = ys ** np.arange(3)[:, None]
+    basis[1, :3, r:r + w] = xs ** np.arange(3)[:, None]
     rr = coords.row - Y0
-    wrow = wts(f[:, :, rr, None], active == 0) if 0 <= rr < h else 0.0
-    row = ax[..., :2] * wrow
-    frames = {t: _window(f[t], g[t], boxes[t], boxes[T]) for t in plan.frames}
-    return ChunkRun(sums, row, _Outer(f[T], g[T]), frames)
+    if 0 <= rr < h:
+        basis[0, 3, r + rr] = 1.0
+    basis = torch.as_tensor(basis, device=dev)
+    if nonneg:
+        wz = z
+    else:
+        wz = z.clone()
+        wz[active] = weights_of(z[active], plan.weights)
+    m = torch.bmm(basis, wz.view(2, -1, L + 2 * r).transpose(1, 2)).view(2, 4, T + 1, k)
+    # the rest is arithmetic on (T+1, k) arrays: on the host, in numpy (one transfer)
+    mh = m.cpu().numpy()
+    scale = np.ones((T + 1, k))  # x_t = scale_t * (f_t ⊗ g_t), on the active factor
+    if plan.rescale and deferred and T > 0:
+        s1 = mh[0, 0] * mh[1, 0] if nonneg else z.sum(-1).prod(0).cpu().numpy()  # (T+1, k), unscaled
+        s2 = torch.linalg.vecdot(z, z).prod(0).cpu().numpy()
+        if not np.isfinite(s2).all():  # an inf or NaN anywhere in f or g reaches s2
+            return run_separable(plan, boxes, split, coords, iter(()), deferred=False)
+        std = np.sqrt(np.maximum(s2 / npix - (s1 / npix) ** 2, 0))[:-1]  # std(y_t), t < T
+        inside = (std >= 1e-250) & (std <= 1e250)
+        if not inside.all():  # out of range is fine for an empty y_t (s2 may underflow)
+            empty = ~((f != 0).any(-1) & (g != 0).any(-1))[:-1].cpu().numpy()
+            safe = inside | empty
+            safe[0] |= std[0] == 0  # x_0 is the caller's: std 0 means "divide by 1", as below
+            if not safe.all():
+                return run_separable(plan, boxes, split, coords, iter(()), deferred=False)
+        scale[1:] = 1 / np.where(std > 0, std, 1.0)  # x_{t+1} = y_{t+1} / std(y_t)
+        mh[active] *= scale  # the weights are positively homogeneous
+    ay, ax = mh[0].transpose(1, 2, 0), mh[1].transpose(1, 2, 0)  # (T+1, k, 4)
+    sums = ax[..., :3, None] * ay[..., None, :3]  # S_ij = (sum_x w x^i)(sum_y w y^j)
+    row = ax[..., :2] * ay[..., 3:]  # the central row's weight (0 outside the window) x sum_x w x^i
+
+    def scaled(t: int) -> torch.Tensor:
+        return torch.as_tensor(scale[t], dtype=dtype, device=dev)
+
+    frames = {t: _window(f[t], g[t], boxes[t], boxes[T]) * scaled(t)[:, None, None] for t in plan.frames}
+    return ChunkRun(sums, row, _Outer(f[T], g[T], scaled(T)), frames)
 
 
 class _Outer:
-    """A state ``f ⊗ g`` (k, h, w) kept as its factors until asked for (``.cpu().numpy()``)."""
+    """A state ``c f ⊗ g`` (k, h, w) kept as its factors until asked for (``.cpu().numpy()``)."""
 
-    def __init__(self, f: torch.Tensor, g: torch.Tensor) -> None:
-        self.f, self.g = f, g
+    def __init__(self, f: torch.Tensor, g: torch.Tensor, c: torch.Tensor) -> None:
+        self.f, self.g, self.c = f, g, c  # the state is c_i f_i ⊗ g_i
 
     def cpu(self) -> torch.Tensor:
-        return (self.f[:, :, None] * self.g[:, None, :]).cpu()
+        return (self.f[:, :, None] * self.g[:, None, :] * self.c[:, None, None]).cpu()
 
 
 def _window(f: torch.Tensor, g: torch.Tensor, b: Box, full: Box) -> torch.Tensor:
@@ -971,6 +1021,11 @@ def propagate(
     return _assemble(plan, boxes, runs, sep_idx)
 
 
+def _host(a: np.ndarray | torch.Tensor) -> np.ndarray:
+    """A record as a numpy array (records of the separable path already are)."""
+    return a if isinstance(a, np.ndarray) else a.cpu().numpy()
+
+
 def _assemble(plan: Plan, boxes: list[Box], runs: list[tuple[list[int], ChunkRun]],
               sep_idx: list[int]) -> Trajectory:
     """Gather the chunks' records into a :class:`Trajectory` (kernel order restored)."""
@@ -985,8 +1040,8 @@ def _assemble(plan: Plan, boxes: list[Box], runs: list[tuple[list[int], ChunkRun
     parts = []
     for idx, run in runs:
         sel = slice(idx[0], idx[-1] + 1) if idx == list(range(idx[0], idx[-1] + 1)) else np.asarray(idx)
-        sums[:, sel] = run.sums.cpu().numpy()
-        row[:, sel] = run.row.cpu().numpy()
+        sums[:, sel] = _host(run.sums)
+        row[:, sel] = _host(run.row)
         parts.append((sel, run.final))
         for t, fr in run.frames.items():
             b = boxes[t]
