@@ -339,14 +339,26 @@ def _schedule(kernels: Any, dtype: torch.dtype, device: torch.device) -> torch.T
     return out
 
 
-def _zero_mass(img: torch.Tensor, weights: Weights) -> bool:
-    """Whether some image has zero total weight (without a full-size temporary for ``abs``)."""
-    flat = img.reshape(img.shape[0], -1)
+def _zero_mass(img: torch.Tensor, weights: Weights, occupied: np.ndarray) -> bool:
+    """Whether some image has zero total weight; ``occupied`` (n,): which images have a non-zero
+    pixel (:func:`_occupancy`), the answer for ``abs``."""
     if weights == "abs":
-        if flat.device.type == "cpu":  # numpy's boolean reductions are much faster than torch's
-            return not bool(flat.numpy().any(axis=-1).all())
-        return not bool(flat.any(dim=-1).all())
+        return not bool(occupied.all())
+    flat = img.reshape(img.shape[0], -1)
     return bool((weights_of(flat, weights).sum(dim=-1) == 0).any())
+
+
+def _occupancy(img: torch.Tensor) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Which images (n,), rows (H,) and columns (W,) of ``img`` (n, H, W) hold a non-zero pixel
+    (one comparison pass; numpy's boolean reductions are much faster than torch's on the CPU)."""
+    if img.device.type == "cpu":
+        nz = img.numpy() != 0
+        rows = nz.any(axis=2)  # (n, H)
+        return rows.any(axis=1), rows.any(axis=0), nz.any(axis=1).any(axis=0)
+    nz = img != 0
+    rows = nz.any(dim=2)
+    return (rows.any(dim=1).cpu().numpy(), rows.any(dim=0).cpu().numpy(),
+            nz.any(dim=1).any(dim=0).cpu().numpy())
 
 
 def validate(x: ArrayLike, kernels: Any, steps: int, *, activation: Activation = "relu",
@@ -376,13 +388,14 @@ def validate(x: ArrayLike, kernels: Any, steps: int, *, activation: Activation =
         raise ValueError(f"x has {img.shape[0]} images but there are {K} kernels")
     if not _all_finite(img):
         raise ValueError("x contains NaN or Inf")
-    if _zero_mass(img, weights):
+    occupied, rows, cols = _occupancy(img)
+    if _zero_mass(img, weights, occupied):
         raise ValueError("x has zero mass: its centre of mass is undefined")
     kept = tuple(sorted({int(f) for f in frames}))
     if any(f < 0 or f > steps for f in kept):
         raise ValueError(f"frames must lie in [0, {steps}]; got {list(kept)}")
     name = activation if isinstance(activation, str) else None
-    return Plan(img, sched, steps, act, name, bool(rescale), weights, kept, support_box(img))
+    return Plan(img, sched, steps, act, name, bool(rescale), weights, kept, _box(rows, cols))
 
 
 # --------------------------------------------------------------------------------------------
@@ -394,15 +407,14 @@ def support_box(img: torch.Tensor) -> Box:
 
     The image must have a non-zero pixel.
     """
-    a = img.reshape(-1, *img.shape[-2:])
-    if a.device.type == "cpu":  # numpy's boolean reductions are much faster than torch's here
-        nz = (a.numpy() != 0).any(axis=0)
-        rows, cols = np.flatnonzero(nz.any(axis=1)), np.flatnonzero(nz.any(axis=0))
-    else:
-        nz = (a != 0).any(dim=0)
-        rows = torch.nonzero(nz.any(dim=1)).flatten().tolist()
-        cols = torch.nonzero(nz.any(dim=0)).flatten().tolist()
-    return int(rows[0]), int(rows[-1]) + 1, int(cols[0]), int(cols[-1]) + 1
+    _, rows, cols = _occupancy(img.reshape(-1, *img.shape[-2:]))
+    return _box(rows, cols)
+
+
+def _box(rows: np.ndarray, cols: np.ndarray) -> Box:
+    """The box spanned by the ``True`` entries of ``rows`` (H,) and ``cols`` (W,)."""
+    ys, xs = np.flatnonzero(rows), np.flatnonzero(cols)
+    return int(ys[0]), int(ys[-1]) + 1, int(xs[0]), int(xs[-1]) + 1
 
 
 def light_cone_windows(plan: Plan, enabled: bool = True) -> list[Box]:
@@ -413,7 +425,7 @@ def light_cone_windows(plan: Plan, enabled: bool = True) -> list[Box]:
     """
     H, W = plan.shape
     zero = torch.zeros(1, dtype=plan.img.dtype, device=plan.img.device)
-    if not (enabled and bool(plan.act(zero).abs().max() == 0)):
+    if not (enabled and (plan.act_name in ACTIVATIONS or bool(plan.act(zero).abs().max() == 0))):
         return [(0, H, 0, W)] * (plan.steps + 1)
     sy0, sy1, sx0, sx1 = plan.support
     r = plan.radius
@@ -452,11 +464,16 @@ class _Coords:
     """
 
     def __init__(self, H: int, W: int, dtype: torch.dtype, device: torch.device) -> None:
-        xs = torch.arange(W, dtype=torch.float64, device=device) - (W - 1) / 2
-        ys = torch.arange(H, dtype=torch.float64, device=device) - (H - 1) / 2
-        self.x64, self.y64 = power_basis(xs), power_basis(ys)
+        self.H, self.W, self.dtype, self.device = H, W, dtype, device
         self.row = H // 2
-        self.dtype = dtype
+
+    @functools.cached_property
+    def x64(self) -> torch.Tensor:
+        return power_basis(torch.arange(self.W, dtype=torch.float64, device=self.device) - (self.W - 1) / 2)
+
+    @functools.cached_property
+    def y64(self) -> torch.Tensor:
+        return power_basis(torch.arange(self.H, dtype=torch.float64, device=self.device) - (self.H - 1) / 2)
 
     @functools.cached_property
     def yt(self) -> torch.Tensor:
@@ -664,16 +681,19 @@ def rank1(k: ArrayLike, rtol: float = RANK1_RTOL) -> tuple[np.ndarray, np.ndarra
     """
     k = k.detach().cpu().double().numpy() if is_torch(k) else np.asarray(k, dtype=float)
     m, n = k.shape[-2:]
-    flat = np.abs(k).reshape(*k.shape[:-2], m * n)
+    lead = k.shape[:-2]
+    km = k.reshape(-1, m, n)  # one batch axis: plain integer indexing below
+    flat = np.abs(km).reshape(-1, m * n)
     piv = flat.argmax(axis=-1)
-    top = np.take_along_axis(flat, piv[..., None], axis=-1)[..., 0]
+    b = np.arange(km.shape[0])
+    top = flat[b, piv]
     i, j = piv // n, piv % n
-    v = np.take_along_axis(k, i[..., None, None], axis=-2)[..., 0, :]
-    col = np.take_along_axis(k, j[..., None, None], axis=-1)[..., 0]
-    p = np.take_along_axis(v, j[..., None], axis=-1)
-    u = col / np.where(p == 0, 1.0, p)
-    err = np.abs(k - u[..., :, None] * v[..., None, :]).reshape(flat.shape).max(axis=-1)
-    return u, v, (err <= rtol * top) & (top > 0)
+    v = km[b, i]  # (B, n): the pivot row
+    p = v[b, j]
+    u = km[b, :, j] / np.where(p == 0, 1.0, p)[:, None]  # (B, m): the pivot column over the pivot
+    err = np.abs(km - u[:, :, None] * v[:, None, :]).reshape(flat.shape).max(axis=-1)
+    ok = (err <= rtol * top) & (top > 0)
+    return u.reshape(*lead, m), v.reshape(*lead, n), ok.reshape(lead)
 
 
 def _sign_constant(a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
