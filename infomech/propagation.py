@@ -46,23 +46,28 @@ actually applied, so the path agrees with the 2-D computation to round-off (test
 Performance and memory. On the CPU in float64 the grouped correlation is evaluated as ``n*n``
 fused multiply-adds of shifted views (``addcmul_``; taps that are zero for every kernel of a chunk
 are skipped, exactly), several times faster than ``conv2d``'s float64 path; float32 and CUDA use
-``conv2d``. The state lives in two zero-padded buffers of the final light-cone window, written in
-turn (no padding copy per step). Per step the observables need one pass over the state: the power
-sums :math:`S_{ij} = \sum_p w(p) x^i y^j` (:func:`infomech.observables.power_sums`), from which
-mass, centre and covariance follow at the end. Nothing but these sums, the final light-cone window
-and the full frames asked for is stored: ``Trajectory.final_window`` is ``(K, h, w)`` with its
-offset in ``Trajectory.window``; ``Trajectory.final`` builds the full ``(K, H, W)`` state on
-request. Per chunk of ``b`` kernels (``batch_size``) the working set is two ``(b, h+2r, w+2r)``
-buffers of the final window ``h x w``; each chunk keeps its last one as the final state. Peak
-resident memory is therefore bounded by
+``conv2d``. The state lives in two zero-padded buffers of the light-cone window, written in turn
+(no padding copy per step). Per step the observables need one pass over the state: the power sums
+:math:`S_{ij} = \sum_p w(p) x^i y^j` (one ``(4, h) x (h, w)`` product per kernel, which also gives
+the central row), from which mass, centre and covariance follow at the end; with the rescaling,
+:math:`\sum x` is the mass of a non-negative state and :math:`\sum x^2` one batched dot product.
+On the CPU the kernels run in chunks that follow the light cone (:func:`run_dense_tree`): all
+together while their padded window tensor fits in :data:`CPU_CHUNK_BYTES` (early steps are
+bound by per-call overhead, not memory), then halved, and so on. Nothing but the sums, the final
+light-cone window and the full frames asked for is stored: ``Trajectory.final_window`` is
+``(K, h, w)`` with its offset in ``Trajectory.window``; ``Trajectory.final`` builds the full
+``(K, H, W)`` state on request. Each chunk keeps its last padded window as the final state; the
+working buffers fit in the budget, and the tree holds at most one pending sibling state per level.
+Peak resident memory is therefore bounded by
 
-    ``R0 + bytes*K*(h+2r)*(w+2r) + 4*CPU_CHUNK_BYTES + 96*K*(T+1) + 32 MiB``  (``+ bytes*K*H*W``
-    per frame kept)
+    ``R0 + bytes*K*(h+2r)*(w+2r) + (4 + ceil(log2 K))*CPU_CHUNK_BYTES + 192*K*(T+1) + 32 MiB``
+    (``+ bytes*K*H*W`` per frame kept)
 
-with ``R0`` the interpreter + torch baseline, ``bytes`` 4 (float32) or 8 (float64), the power sums
-``96*K*(T+1)`` bytes and 32 MiB for the allocator; the separable path holds only ``2*K*(T+1)*L``
-factor values. ``benchmarks/run.py`` measures it (1,000 kernels on 512x512: see
-``benchmarks/README.md``); no full-size array per kernel exists unless frames are asked for.
+with ``R0`` the interpreter + torch baseline, ``bytes`` 4 (float32) or 8 (float64), the records
+and their copies ``192*K*(T+1)`` bytes and 32 MiB for the allocator; the separable path holds only
+``2*K*(T+1)*(L+2r)`` factor values and ``2*P*n*K*(L+2r)`` expanded taps. ``benchmarks/run.py``
+measures it (1,000 kernels on 512x512: see ``benchmarks/README.md``); no full-size array per
+kernel exists unless frames are asked for.
 
 Threads. The operations are small and memory-bound; torch's thread pool gains little on them and
 stalls on a busy machine (its workers spin waiting for a descheduled sibling). On the CPU the run
