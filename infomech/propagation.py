@@ -804,110 +804,109 @@ def run_separable(plan: Plan, boxes: list[Box], split: SeparableSplit, coords: _
     Y0, Y1, X0, X1 = boxes[T]
     h, w = Y1 - Y0, X1 - X0
     L = max(h, w)
+    Lp = L + 2 * r
     dtype, dev = plan.img.dtype, plan.img.device
-    z = torch.zeros((2, T + 1, k, L + 2 * r), dtype=dtype, device=dev)  # z[0, t] = f_t, z[1, t] = g_t
-    b = boxes[0]
-    start = np.zeros((2, 1, L + 2 * r))
-    start[0, 0, r + b[0] - Y0:r + b[1] - Y0] = split.f0[b[0]:b[1]]
-    start[1, 0, r + b[2] - X0:r + b[3] - X0] = split.g0[b[2]:b[3]]
-    z[:, 0] = torch.as_tensor(start, dtype=dtype, device=dev)
     active = 0 if split.act_on_rows.all() else 1
     if split.act_on_rows.any() and active == 1:
         raise ValueError("run_separable: all kernels must put the activation on one factor")
     act = _INPLACE[plan.act_name] if plan.act_name != "none" else None
-    # The k rows of a factor, each padded by r zeros, are one contiguous vector of M = k (L + 2r)
-    # values; the 1-D correlation is a shift of that vector per tap, times the tap expanded along
-    # the row and zero on the padding and beyond the factor's window (so the shifts across row
-    # ends, and the image border of the shorter factor, contribute exact zeros): every operation
-    # of a step is one contiguous pass.
-    Lp = L + 2 * r
-    M = k * Lp
-    inside = np.zeros((2, 1, Lp))
-    inside[0, :, r:r + h] = 1
-    inside[1, :, r:r + w] = 1
-    taps = np.stack([split.u, split.v], axis=2)  # (P, n, 2, k) after the transpose below
-    taps = np.ascontiguousarray(taps.transpose(0, 3, 2, 1))
-    live = taps.any(axis=(2, 3))  # (P, n): a zero tap adds exact zeros
-    wide = torch.as_tensor((taps[..., None] * inside).reshape(P, n, 2, M)[..., r:M - r],
-                           dtype=dtype, device=dev)
-    phase = [[(a, wide[p, a]) for a in np.flatnonzero(live[p]).tolist()] for p in range(P)]
-    s0, s1_, s2_ = z.stride(0), z.stride(1), z.stride(2)
+    # Layout z[i, t, c, j]: factor i (0: f over rows, 1: g over columns) of kernel j at step t and
+    # padded position c (window position c - r): positions outer, kernels inner, so the window of
+    # a step is one contiguous block of (positions x k) values per factor, a tap is a shift of that
+    # block by whole positions, and its coefficients (2, 1, k) broadcast along the positions.
+    z = torch.zeros((2, T + 1, Lp, k), dtype=dtype, device=dev)
+    b = boxes[0]
+    start = np.zeros((2, Lp, 1))
+    start[0, r + b[0] - Y0:r + b[1] - Y0, 0] = split.f0[b[0]:b[1]]
+    start[1, r + b[2] - X0:r + b[3] - X0, 0] = split.g0[b[2]:b[3]]
+    z[:, 0] = torch.as_tensor(start, dtype=dtype, device=dev)
+    taps = np.stack([split.u, split.v], axis=1)  # (P, 2, k, n)
+    live = taps.any(axis=(1, 2))  # (P, n): a zero tap adds exact zeros
+    coef = torch.as_tensor(np.ascontiguousarray(taps.transpose(0, 3, 1, 2)[:, :, :, None, :]),
+                           dtype=dtype, device=dev)  # (P, n, 2, 1, k)
+    phase = [[(a, coef[p, a]) for a in np.flatnonzero(live[p]).tolist()] for p in range(P)]
+    s0, s1_ = z.stride(0), z.stride(1)
+    short, cut = (0, h) if h < w else (1, w)  # the shorter factor and where its window ends
 
-    def flat(t: int, a: int) -> torch.Tensor:
-        """Positions ``a .. M - 2r + a`` of both flattened factors of step ``t``, (2, M - 2r)."""
-        return z.as_strided((2, M - 2 * r), (s0, 1), t * s1_ + a)
+    def block(t: int, c0: int, m: int) -> torch.Tensor:
+        """``z[:, t, c0:c0 + m]`` (2, m, k) in one call."""
+        return z.as_strided((2, m, k), (s0, k, 1), t * s1_ + c0 * k)
 
-    def part(t: int, i: int, a: int, m: int) -> torch.Tensor:
-        """``z[i, t, :, r + a:r + a + m]`` (k, m) in one call."""
-        return z.as_strided((k, m), (s2_, 1), i * s0 + t * s1_ + r + a)
+    def flat(i: int, t: int, c0: int, c1: int) -> torch.Tensor:
+        """``z[i, t, c0:c1]`` as one vector."""
+        return z.as_strided(((c1 - c0) * k,), (1,), i * s0 + t * s1_ + c0 * k)
 
     npix = float(H * W)
     for t in range(T):
         _advance(ticks, k)
-        out = flat(t + 1, r)
+        nb = boxes[t + 1]  # this step's window, union of the factors' windows (exact zeros between)
+        lo = r + min(nb[0] - Y0, nb[2] - X0)
+        hi = r + max(nb[1] - Y0, nb[3] - X0)
+        out = block(t + 1, lo, hi - lo)
         for j, (a, tap) in enumerate(phase[t % P]):
             if j == 0:
-                torch.mul(flat(t, a), tap, out=out)
+                torch.mul(block(t, lo - r + a, hi - lo), tap, out=out)
             else:
-                out.addcmul_(flat(t, a), tap)
+                out.addcmul_(block(t, lo - r + a, hi - lo), tap)
+        if hi > r + cut:  # beyond the shorter factor's window: the image border, zero padding
+            flat(short, t + 1, r + cut, hi).zero_()
         if act is not None:
-            act(z.as_strided((M,), (1,), active * s0 + (t + 1) * s1_))
+            act(flat(active, t + 1, lo, hi))
         if plan.rescale and not deferred:
-            cur = z[:, t]  # (2, k, L + 2r), zeros outside the windows
-            s1 = cur.sum(-1).prod(0)
-            s2 = torch.linalg.vecdot(cur, cur).prod(0)
+            cur = z[:, t]  # (2, Lp, k), zeros outside the windows
+            s1 = cur.sum(-2).prod(0)
+            s2 = torch.linalg.vecdot(cur, cur, dim=-2).prod(0)
             var = torch.addcmul(s2 * npix, s1, s1, value=-1).clamp_min_(0)  # N^2 var
             std = var.sqrt_().div_(npix)
-            part(t + 1, active, 0, L).div_(std.masked_fill_(std == 0, 1).unsqueeze(-1))
-    f, g = z[0, :, :, r:r + h], z[1, :, :, r:r + w]  # (T+1, k, h), (T+1, k, w)
+            z[active, t + 1].div_(std.masked_fill_(std == 0, 1))
+    f, g = z[0, :, r:r + h], z[1, :, r:r + w]  # (T+1, h, k), (T+1, w, k)
     # weights of a non-negative factor are the factor (passive ones always are; active ones after
     # relu/abs from a non-negative start): no |.| temporaries
     nonneg = plan.act_name in _NONNEGATIVE and bool(((split.g0 if active else split.f0) >= 0).all())
-    # moments of both factors in one product over the padded rows (zeros outside each window):
-    # m[i, j] (T+1, k) = sum_c e_j(c) w_i(c), e = [1, y, y^2, central row] for f, [1, x, x^2, 0]
-    # for g (built in numpy: four small arrays, one transfer)
-    basis = np.zeros((2, 4, L + 2 * r))
+    # moments of both factors in one product over the padded positions (zeros outside the windows):
+    # m[i, t, j] (k,) = sum_c e_j(c) w_i(c), e = [1, y, y^2, central row] for f, [1, x, x^2, 0] for g
+    basis = np.zeros((2, 1, 4, Lp))
     ys = np.arange(Y0, Y1) - (H - 1) / 2
     xs = np.arange(X0, X1) - (W - 1) / 2
-    basis[0, :3, r:r + h] = ys ** np.arange(3)[:, None]
-    basis[1, :3, r:r + w] = xs ** np.arange(3)[:, None]
+    basis[0, 0, :3, r:r + h] = ys ** np.arange(3)[:, None]
+    basis[1, 0, :3, r:r + w] = xs ** np.arange(3)[:, None]
     rr = coords.row - Y0
     if 0 <= rr < h:
-        basis[0, 3, r + rr] = 1.0
-    basis = torch.as_tensor(basis, device=dev)
+        basis[0, 0, 3, r + rr] = 1.0
     if nonneg:
         wz = z
     else:
         wz = z.clone()
         wz[active] = weights_of(z[active], plan.weights)
-    m = torch.bmm(basis, wz.view(2, -1, L + 2 * r).transpose(1, 2)).view(2, 4, T + 1, k)
+    m = torch.matmul(torch.as_tensor(basis, device=dev), wz)  # (2, T+1, 4, k)
     # the rest is arithmetic on (T+1, k) arrays: on the host, in numpy (one transfer)
     mh = m.cpu().numpy()
     scale = np.ones((T + 1, k))  # x_t = scale_t * (f_t ⊗ g_t), on the active factor
     if plan.rescale and deferred and T > 0:
-        s1 = mh[0, 0] * mh[1, 0] if nonneg else z.sum(-1).prod(0).cpu().numpy()  # (T+1, k), unscaled
-        s2 = torch.linalg.vecdot(z, z).prod(0).cpu().numpy()
+        s1 = mh[0, :, 0] * mh[1, :, 0] if nonneg else z.sum(-2).prod(0).cpu().numpy()  # unscaled
+        s2 = torch.linalg.vecdot(z, z, dim=-2).prod(0).cpu().numpy()  # (T+1, k)
         if not np.isfinite(s2).all():  # an inf or NaN anywhere in f or g reaches s2
             return run_separable(plan, boxes, split, coords, iter(()), deferred=False)
         std = np.sqrt(np.maximum(s2 / npix - (s1 / npix) ** 2, 0))[:-1]  # std(y_t), t < T
         inside = (std >= 1e-250) & (std <= 1e250)
         if not inside.all():  # out of range is fine for an empty y_t (s2 may underflow)
-            empty = ~((f != 0).any(-1) & (g != 0).any(-1))[:-1].cpu().numpy()
+            empty = ~((f != 0).any(-2) & (g != 0).any(-2))[:-1].cpu().numpy()
             safe = inside | empty
             safe[0] |= std[0] == 0  # x_0 is the caller's: std 0 means "divide by 1", as below
             if not safe.all():
                 return run_separable(plan, boxes, split, coords, iter(()), deferred=False)
         scale[1:] = 1 / np.where(std > 0, std, 1.0)  # x_{t+1} = y_{t+1} / std(y_t)
-        mh[active] *= scale  # the weights are positively homogeneous
-    ay, ax = mh[0].transpose(1, 2, 0), mh[1].transpose(1, 2, 0)  # (T+1, k, 4)
+        mh[active] *= scale[:, None, :]  # the weights are positively homogeneous
+    ay, ax = mh[0].transpose(0, 2, 1), mh[1].transpose(0, 2, 1)  # (T+1, k, 4)
     sums = ax[..., :3, None] * ay[..., None, :3]  # S_ij = (sum_x w x^i)(sum_y w y^j)
     row = ax[..., :2] * ay[..., 3:]  # the central row's weight (0 outside the window) x sum_x w x^i
 
     def scaled(t: int) -> torch.Tensor:
         return torch.as_tensor(scale[t], dtype=dtype, device=dev)
 
-    frames = {t: _window(f[t], g[t], boxes[t], boxes[T]) * scaled(t)[:, None, None] for t in plan.frames}
-    return ChunkRun(sums, row, _Outer(f[T], g[T], scaled(T)), frames)
+    frames = {t: _window(f[t].t(), g[t].t(), boxes[t], boxes[T]) * scaled(t)[:, None, None]
+              for t in plan.frames}
+    return ChunkRun(sums, row, _Outer(f[T].t(), g[T].t(), scaled(T)), frames)
 
 
 class _Outer:
