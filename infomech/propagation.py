@@ -39,9 +39,11 @@ Gaussian blob). The DCT-beta kernels are :math:`k(y, x) = n^{-1/2}\,b(x)` (DC ro
 coefficients only), rank one with a constant positive column factor, so the authors' sweeps run
 through it. The weights of the observables are products too (``|f g| = f |g|`` for ``f >= 0``),
 so the power sums of the state are products of 1-D sums. The work per step falls from
-:math:`O(n^2 hw)` to :math:`O(n(h+w))`. A kernel counts as rank one when the product of its pivot
-row and column reproduces it to :data:`RANK1_RTOL` (relative, max-norm); that bounds the kernel
-actually applied, so the path agrees with the 2-D computation to round-off (tested).
+:math:`O(n^2 hw)` to :math:`O(n(h+w))`; the factors of all kernels are stored positions-outer,
+kernels-inner, so each step is a few contiguous passes over the growing light-cone window. A
+kernel counts as rank one when the product of its pivot row and column reproduces it to
+:data:`RANK1_RTOL` (relative, max-norm); that bounds the kernel actually applied, so the path
+agrees with the 2-D computation to round-off (tested).
 
 Performance and memory. On the CPU in float64 the grouped correlation is evaluated as ``n*n``
 fused multiply-adds of shifted views (``addcmul_``; taps that are zero for every kernel of a chunk

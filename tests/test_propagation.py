@@ -397,3 +397,18 @@ def test_light_cone_chunk_tree_matches_reference(monkeypatch):
     fixed = propagate(xs, ks, 8, rescale=True, batch_size=5)
     np.testing.assert_array_equal(tr.final, fixed.final)  # the split does not change the states
     np.testing.assert_allclose(tr.centre, fixed.centre, rtol=1e-13, atol=1e-13)
+
+
+@pytest.mark.parametrize("rows_first", [True, False])
+def test_separable_path_at_the_start_border(rows_first):
+    # the light cone is clipped at the top (or left) border: in window coordinates the two factors'
+    # windows then start at different positions, and each step must cover both
+    x0 = np.zeros((41, 45))
+    x0[2, 22] = 1.0  # 2 px from the top (the start of the rows' window)
+    ks = K.dct_beta(np.array([0.0, 0.3, 0.6]), 3)
+    ks = np.ascontiguousarray(np.swapaxes(ks, -1, -2) if rows_first else ks)
+    x = x0 if rows_first else x0.T.copy()
+    tr = propagate(x, ks, 6, rescale=True)
+    assert tr.separable.all()
+    assert tr.window[0 if rows_first else 2] == 0
+    assert_matches_reference(tr, reference_run(x, ks, 6))
