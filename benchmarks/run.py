@@ -298,15 +298,23 @@ def target(text: str, value: float, op: str, bound: float, wall: float | None = 
 # --------------------------------------------------------------------------------------------
 
 def bench_contention(rounds: int) -> dict[str, Any]:
-    """The authors' sweep quiet and with one busy-looping process, interleaved (quiet, busy, ...)."""
+    """The authors' sweep quiet and with one busy-looping process, interleaved (quiet, busy, ...).
+
+    Wall clock (the target) and CPU time: a CPU time that stays put while the wall clock grows
+    means the process is only waiting for a core (scheduling), not doing extra work (spinning
+    threads)."""
     authors_sweep()
-    quiet, busy = [], []
+    quiet, busy, qcpu, bcpu = [], [], [], []
     for _ in range(rounds):
-        quiet.append(timed(authors_sweep, 3, warmup=False)["min_s"])
+        r = timed(authors_sweep, 3, warmup=False)
+        quiet.append(r["min_s"])
+        qcpu.append(r["cpu_min_s"])
         hog = subprocess.Popen([sys.executable, "-c", "while True: pass"])
         try:
             time.sleep(0.2)
-            busy.append(timed(authors_sweep, 3, warmup=False)["min_s"])
+            r = timed(authors_sweep, 3, warmup=False)
+            busy.append(r["min_s"])
+            bcpu.append(r["cpu_min_s"])
         finally:
             hog.kill()
             hog.wait()
@@ -314,6 +322,7 @@ def bench_contention(rounds: int) -> dict[str, Any]:
     qm, bm = float(np.median(quiet)), float(np.median(busy))
     return {"quiet_min_s": q, "busy_min_s": b, "quiet_median_s": qm, "busy_median_s": bm,
             "ratio_min": b / q, "ratio_median": bm / qm,
+            "quiet_cpu_median_s": float(np.median(qcpu)), "busy_cpu_median_s": float(np.median(bcpu)),
             "targets": [target(f"busy/quiet <= {TARGET_CONTENTION} (medians)", bm / qm, "<=",
                                TARGET_CONTENTION)]}
 
@@ -345,10 +354,13 @@ print(json.dumps({{"baseline_mib": r0, "seconds": dt, "window": list(tr.window),
 def memory_bound_mib(baseline_mib: float, count: int, window: list[int], steps: int, r: int = 1,
                      nbytes: int = 8, chunk_bytes: int = 3 * 2**20) -> float:
     """The documented bound (MiB): ``R0 + bytes*K*(h+2r)*(w+2r)`` (each chunk's last padded window)
-    ``+ 4*CPU_CHUNK_BYTES`` (working buffers) ``+ 96*K*(T+1)`` (power sums) ``+ 32 MiB`` (allocator)."""
+    ``+ (4 + ceil(log2 K))*CPU_CHUNK_BYTES`` (working buffers; one pending sibling state per level
+    of the light-cone chunk tree) ``+ 192*K*(T+1)`` (records and their copies) ``+ 32 MiB``
+    (allocator)."""
     h, w = window[1] - window[0], window[3] - window[2]
-    return baseline_mib + (nbytes * count * (h + 2 * r) * (w + 2 * r) + 4 * chunk_bytes
-                           + 96 * count * (steps + 1)) / 2**20 + 32
+    levels = int(np.ceil(np.log2(max(count, 1))))
+    return baseline_mib + (nbytes * count * (h + 2 * r) * (w + 2 * r) + (4 + levels) * chunk_bytes
+                           + 192 * count * (steps + 1)) / 2**20 + 32
 
 
 def bench_memory(count: int = 1000, size: int = 512, steps: int = 50) -> dict[str, Any]:
@@ -440,6 +452,23 @@ def _fmt_targets(res: dict[str, Any]) -> list[str]:
     return out
 
 
+def _fmt_contention(c: dict[str, Any]) -> str:
+    return (f"contention (authors' sweep, one busy-loop process): quiet {c['quiet_median_s']:.4f} s, "
+            f"busy {c['busy_median_s']:.4f} s (medians; mins {c['quiet_min_s']:.4f} / "
+            f"{c['busy_min_s']:.4f}); "
+            f"CPU time quiet {c.get('quiet_cpu_median_s', float('nan')):.4f} s, busy "
+            f"{c.get('busy_cpu_median_s', float('nan')):.4f} s")
+
+
+def _fmt_memory(mm: dict[str, Any]) -> str:
+    if "error" in mm:
+        return f"memory: ERROR {mm['error']}"
+    return (f"memory: {mm['kernels']} random 3x3 kernels, {mm['size']}x{mm['size']} delta, {mm['steps']} "
+            f"steps, float64: peak RSS {mm['peak_mib']:.0f} MiB (baseline {mm['baseline_mib']:.0f}; a full "
+            f"(K, H, W) state alone would be {mm['full_state_mib']:.0f} MiB), bound {mm['bound_mib']:.0f} "
+            f"MiB, {mm['seconds']:.1f} s")
+
+
 def report(res: dict[str, Any]) -> str:
     m = res["machine"]
     fl = res["floor"]
@@ -450,24 +479,9 @@ def report(res: dict[str, Any]) -> str:
              "use CPU time"]
     for res_w in [res["authors"], *res.get("general", []), *res.get("long", [])]:
         lines += _fmt_workload(res_w) + _fmt_targets(res_w)
-    if "contention" in res:
-        c = res["contention"]
-        lines.append(f"contention (authors' sweep, one busy-loop process): quiet "
-                     f"{c['quiet_median_s']:.4f} s, busy {c['busy_median_s']:.4f} s "
-                     f"(medians; mins {c['quiet_min_s']:.4f} / "
-                     f"{c['busy_min_s']:.4f})")
-        lines += _fmt_targets(c)
-    if "memory" in res:
-        mm = res["memory"]
-        if "error" in mm:
-            lines.append(f"memory: ERROR {mm['error']}")
-        else:
-            lines.append(f"memory: {mm['kernels']} random 3x3 kernels, {mm['size']}x{mm['size']} delta, "
-                         f"{mm['steps']} steps, float64: peak RSS {mm['peak_mib']:.0f} MiB (baseline "
-                         f"{mm['baseline_mib']:.0f}; a full (K, H, W) state alone would be "
-                         f"{mm['full_state_mib']:.0f} MiB), bound {mm['bound_mib']:.0f} MiB, "
-                         f"{mm['seconds']:.1f} s")
-            lines += _fmt_targets(mm)
+    for key, fmt in (("contention", _fmt_contention), ("memory", _fmt_memory)):
+        if key in res:
+            lines += [fmt(res[key]), *_fmt_targets(res[key])]
     if "device" in res:
         d = res["device"]
         lines.append(f"device {d['device']} ({d['name']}):")

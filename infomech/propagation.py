@@ -39,30 +39,37 @@ Gaussian blob). The DCT-beta kernels are :math:`k(y, x) = n^{-1/2}\,b(x)` (DC ro
 coefficients only), rank one with a constant positive column factor, so the authors' sweeps run
 through it. The weights of the observables are products too (``|f g| = f |g|`` for ``f >= 0``),
 so the power sums of the state are products of 1-D sums. The work per step falls from
-:math:`O(n^2 hw)` to :math:`O(n(h+w))`. A kernel counts as rank one when the product of its pivot
-row and column reproduces it to :data:`RANK1_RTOL` (relative, max-norm); that bounds the kernel
-actually applied, so the path agrees with the 2-D computation to round-off (tested).
+:math:`O(n^2 hw)` to :math:`O(n(h+w))`; the factors of all kernels are stored positions-outer,
+kernels-inner, so each step is a few contiguous passes over the growing light-cone window. A
+kernel counts as rank one when the product of its pivot row and column reproduces it to
+:data:`RANK1_RTOL` (relative, max-norm); that bounds the kernel actually applied, so the path
+agrees with the 2-D computation to round-off (tested).
 
 Performance and memory. On the CPU in float64 the grouped correlation is evaluated as ``n*n``
 fused multiply-adds of shifted views (``addcmul_``; taps that are zero for every kernel of a chunk
 are skipped, exactly), several times faster than ``conv2d``'s float64 path; float32 and CUDA use
-``conv2d``. The state lives in two zero-padded buffers of the final light-cone window, written in
-turn (no padding copy per step). Per step the observables need one pass over the state: the power
-sums :math:`S_{ij} = \sum_p w(p) x^i y^j` (:func:`infomech.observables.power_sums`), from which
-mass, centre and covariance follow at the end. Nothing but these sums, the final light-cone window
-and the full frames asked for is stored: ``Trajectory.final_window`` is ``(K, h, w)`` with its
-offset in ``Trajectory.window``; ``Trajectory.final`` builds the full ``(K, H, W)`` state on
-request. Per chunk of ``b`` kernels (``batch_size``) the working set is two ``(b, h+2r, w+2r)``
-buffers of the final window ``h x w``; each chunk keeps its last one as the final state. Peak
-resident memory is therefore bounded by
+``conv2d``. The state lives in two zero-padded buffers of the light-cone window, written in turn
+(no padding copy per step). Per step the observables need one pass over the state: the power sums
+:math:`S_{ij} = \sum_p w(p) x^i y^j` (one ``(4, h) x (h, w)`` product per kernel, which also gives
+the central row), from which mass, centre and covariance follow at the end; with the rescaling,
+:math:`\sum x` is the mass of a non-negative state and :math:`\sum x^2` one batched dot product.
+On the CPU the kernels run in chunks that follow the light cone (:func:`run_dense_tree`): all
+together while their padded window tensor fits in :data:`CPU_CHUNK_BYTES` (early steps are
+bound by per-call overhead, not memory), then halved, and so on. Nothing but the sums, the final
+light-cone window and the full frames asked for is stored: ``Trajectory.final_window`` is
+``(K, h, w)`` with its offset in ``Trajectory.window``; ``Trajectory.final`` builds the full
+``(K, H, W)`` state on request. Each chunk keeps its last padded window as the final state; the
+working buffers fit in the budget, and the tree holds at most one pending sibling state per level.
+Peak resident memory is therefore bounded by
 
-    ``R0 + bytes*K*(h+2r)*(w+2r) + 4*CPU_CHUNK_BYTES + 96*K*(T+1) + 32 MiB``  (``+ bytes*K*H*W``
-    per frame kept)
+    ``R0 + bytes*K*(h+2r)*(w+2r) + (4 + ceil(log2 K))*CPU_CHUNK_BYTES + 192*K*(T+1) + 32 MiB``
+    (``+ bytes*K*H*W`` per frame kept)
 
-with ``R0`` the interpreter + torch baseline, ``bytes`` 4 (float32) or 8 (float64), the power sums
-``96*K*(T+1)`` bytes and 32 MiB for the allocator; the separable path holds only ``2*K*(T+1)*L``
-factor values. ``benchmarks/run.py`` measures it (1,000 kernels on 512x512: see
-``benchmarks/README.md``); no full-size array per kernel exists unless frames are asked for.
+with ``R0`` the interpreter + torch baseline, ``bytes`` 4 (float32) or 8 (float64), the records
+and their copies ``192*K*(T+1)`` bytes and 32 MiB for the allocator; the separable path holds only
+``2*K*(T+1)*(L+2r)`` factor values and ``2*P*n*K*(L+2r)`` expanded taps. ``benchmarks/run.py``
+measures it (1,000 kernels on 512x512: see ``benchmarks/README.md``); no full-size array per
+kernel exists unless frames are asked for.
 
 Threads. The operations are small and memory-bound; torch's thread pool gains little on them and
 stalls on a busy machine (its workers spin waiting for a descheduled sibling). On the CPU the run
@@ -75,6 +82,8 @@ products, whose rounding may differ: measured below 1e-15 relative, see ``benchm
 from __future__ import annotations
 
 import contextlib
+import functools
+import itertools
 import warnings
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -289,9 +298,15 @@ def _as_tensor(a: ArrayLike, dtype: torch.dtype, device: torch.device) -> torch.
 
 
 def _all_finite(t: torch.Tensor) -> bool:
-    """``isfinite(t).all()``; through numpy on the CPU (a view; faster than torch for small arrays)."""
+    """``isfinite(t).all()``; through numpy on the CPU (a view; faster than torch for small arrays).
+
+    A finite sum proves every entry finite (an inf or NaN makes the sum inf or NaN), so one
+    reduction answers the usual case; only a non-finite sum (which may be an overflow) is
+    checked entry by entry.
+    """
     if t.device.type == "cpu":
-        return bool(np.isfinite(t.numpy()).all())
+        a = t.numpy()
+        return bool(np.isfinite(a.sum())) or bool(np.isfinite(a).all())
     return bool(torch.isfinite(t).all())
 
 
@@ -324,19 +339,33 @@ def _schedule(kernels: Any, dtype: torch.dtype, device: torch.device) -> torch.T
     out = torch.stack(ts)
     if not _all_finite(out):
         raise ValueError("kernels contain NaN or Inf")
-    dead = (out == 0).all(dim=-1).all(dim=-1).any(dim=0)
-    if bool(dead.any()):
-        raise ValueError(f"kernels {torch.nonzero(dead).flatten().tolist()[:5]} are all zeros: "
+    dead = ~out.detach().cpu().numpy().any(axis=(-2, -1)).all(axis=0)  # (K,): some phase all zeros
+    if dead.any():
+        raise ValueError(f"kernels {np.flatnonzero(dead).tolist()[:5]} are all zeros: "
                          "they erase the image (zero mass)")
     return out
 
 
-def _zero_mass(img: torch.Tensor, weights: Weights) -> bool:
-    """Whether some image has zero total weight (without a full-size temporary for ``abs``)."""
-    flat = img.reshape(img.shape[0], -1)
+def _zero_mass(img: torch.Tensor, weights: Weights, occupied: np.ndarray) -> bool:
+    """Whether some image has zero total weight; ``occupied`` (n,): which images have a non-zero
+    pixel (:func:`_occupancy`), the answer for ``abs``."""
     if weights == "abs":
-        return not bool(flat.any(dim=-1).all())
+        return not bool(occupied.all())
+    flat = img.reshape(img.shape[0], -1)
     return bool((weights_of(flat, weights).sum(dim=-1) == 0).any())
+
+
+def _occupancy(img: torch.Tensor) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Which images (n,), rows (H,) and columns (W,) of ``img`` (n, H, W) hold a non-zero pixel
+    (one comparison pass; numpy's boolean reductions are much faster than torch's on the CPU)."""
+    if img.device.type == "cpu":
+        nz = img.numpy() != 0
+        rows = nz.any(axis=2)  # (n, H)
+        return rows.any(axis=1), rows.any(axis=0), nz.any(axis=1).any(axis=0)
+    nz = img != 0
+    rows = nz.any(dim=2)
+    return (rows.any(dim=1).cpu().numpy(), rows.any(dim=0).cpu().numpy(),
+            nz.any(dim=1).any(dim=0).cpu().numpy())
 
 
 def validate(x: ArrayLike, kernels: Any, steps: int, *, activation: Activation = "relu",
@@ -366,13 +395,14 @@ def validate(x: ArrayLike, kernels: Any, steps: int, *, activation: Activation =
         raise ValueError(f"x has {img.shape[0]} images but there are {K} kernels")
     if not _all_finite(img):
         raise ValueError("x contains NaN or Inf")
-    if _zero_mass(img, weights):
+    occupied, rows, cols = _occupancy(img)
+    if _zero_mass(img, weights, occupied):
         raise ValueError("x has zero mass: its centre of mass is undefined")
     kept = tuple(sorted({int(f) for f in frames}))
     if any(f < 0 or f > steps for f in kept):
         raise ValueError(f"frames must lie in [0, {steps}]; got {list(kept)}")
     name = activation if isinstance(activation, str) else None
-    return Plan(img, sched, steps, act, name, bool(rescale), weights, kept, support_box(img))
+    return Plan(img, sched, steps, act, name, bool(rescale), weights, kept, _box(rows, cols))
 
 
 # --------------------------------------------------------------------------------------------
@@ -384,15 +414,14 @@ def support_box(img: torch.Tensor) -> Box:
 
     The image must have a non-zero pixel.
     """
-    a = img.reshape(-1, *img.shape[-2:])
-    if a.device.type == "cpu":  # numpy's boolean reductions are much faster than torch's here
-        nz = (a.numpy() != 0).any(axis=0)
-        rows, cols = np.flatnonzero(nz.any(axis=1)), np.flatnonzero(nz.any(axis=0))
-    else:
-        nz = (a != 0).any(dim=0)
-        rows = torch.nonzero(nz.any(dim=1)).flatten().tolist()
-        cols = torch.nonzero(nz.any(dim=0)).flatten().tolist()
-    return int(rows[0]), int(rows[-1]) + 1, int(cols[0]), int(cols[-1]) + 1
+    _, rows, cols = _occupancy(img.reshape(-1, *img.shape[-2:]))
+    return _box(rows, cols)
+
+
+def _box(rows: np.ndarray, cols: np.ndarray) -> Box:
+    """The box spanned by the ``True`` entries of ``rows`` (H,) and ``cols`` (W,)."""
+    ys, xs = np.flatnonzero(rows), np.flatnonzero(cols)
+    return int(ys[0]), int(ys[-1]) + 1, int(xs[0]), int(xs[-1]) + 1
 
 
 def light_cone_windows(plan: Plan, enabled: bool = True) -> list[Box]:
@@ -403,7 +432,7 @@ def light_cone_windows(plan: Plan, enabled: bool = True) -> list[Box]:
     """
     H, W = plan.shape
     zero = torch.zeros(1, dtype=plan.img.dtype, device=plan.img.device)
-    if not (enabled and bool(plan.act(zero).abs().max() == 0)):
+    if not (enabled and (plan.act_name in ACTIVATIONS or bool(plan.act(zero).abs().max() == 0))):
         return [(0, H, 0, W)] * (plan.steps + 1)
     sy0, sy1, sx0, sx1 = plan.support
     r = plan.radius
@@ -419,7 +448,8 @@ def light_cone_windows(plan: Plan, enabled: bool = True) -> list[Box]:
 class ChunkRun:
     """What one chunk of ``k`` kernels records.
 
-    ``sums`` (T+1, k, 3, 3) float64: power sums :math:`S_{ij} = \\sum_p w(p) x^i y^j` per step;
+    ``sums`` (T+1, k, 3, 3) float64 (a tensor; numpy arrays from the separable path): power sums
+    :math:`S_{ij} = \\sum_p w(p) x^i y^j` per step;
     ``row`` (T+1, k, 2) float64: mass and :math:`\\sum w x` of the image's central row (zeros when
     the row lies outside the window); ``final`` (k, h, w): the last state on the final window (a
     tensor, or anything with ``.cpu()`` giving one);
@@ -433,34 +463,66 @@ class ChunkRun:
 
 
 class _Coords:
-    """Power bases ``[1, x, x^2]`` (W, 3) and ``[1, y, y^2]`` (H, 3), origin at the image centre."""
+    """Power bases ``[1, x, x^2]`` (W, 3) and ``[1, y, y^2]`` (H, 3), origin at the image centre.
+
+    ``yt`` (4, H), in the run's dtype, is the transposed y basis with a fourth row, the indicator of
+    the central row: one product with it gives the power sums over y and the central row together
+    (:func:`_observe_dense`).
+    """
 
     def __init__(self, H: int, W: int, dtype: torch.dtype, device: torch.device) -> None:
-        xs = torch.arange(W, dtype=torch.float64, device=device) - (W - 1) / 2
-        ys = torch.arange(H, dtype=torch.float64, device=device) - (H - 1) / 2
-        self.x64, self.y64 = power_basis(xs), power_basis(ys)
-        self.x = self.x64.to(dtype)
+        self.H, self.W, self.dtype, self.device = H, W, dtype, device
         self.row = H // 2
 
+    @functools.cached_property
+    def x64(self) -> torch.Tensor:
+        return power_basis(torch.arange(self.W, dtype=torch.float64, device=self.device) - (self.W - 1) / 2)
 
-def _std(s1: torch.Tensor, s2: torch.Tensor, npix: int) -> torch.Tensor:
-    """Standard deviation over ``npix`` pixels from ``sum x`` and ``sum x^2`` (1 where it is 0)."""
-    std = torch.sqrt((s2 / npix - (s1 / npix) ** 2).clamp_min(0))
-    return torch.where(std > 0, std, torch.ones_like(std))
+    @functools.cached_property
+    def y64(self) -> torch.Tensor:
+        return power_basis(torch.arange(self.H, dtype=torch.float64, device=self.device) - (self.H - 1) / 2)
+
+    @functools.cached_property
+    def yt(self) -> torch.Tensor:
+        yt = torch.zeros((4, self.y64.shape[0]), dtype=torch.float64, device=self.y64.device)
+        yt[:3] = self.y64.t()
+        yt[3, self.row] = 1
+        return yt.to(self.dtype)
 
 
-def _observe_dense(w: torch.Tensor, c: _Coords, b: Box, sums: torch.Tensor, row: torch.Tensor) -> None:
-    """Power sums of weights ``w`` (k, h, w) on box ``b`` into ``sums`` (k, 3, 3), ``row`` (k, 2)."""
-    # (k, h, 3): sum_x w x^i per row, one pass over the state (a strided view: bmm takes it as is)
-    xb = c.x[b[2]:b[3]]
-    a = torch.bmm(w, xb.expand(w.shape[0], *xb.shape))
-    a = a if a.dtype == torch.float64 else a.double()
-    torch.matmul(a.transpose(-1, -2), c.y64[b[0]:b[1]], out=sums)
-    r = c.row - b[0]
-    if 0 <= r < a.shape[-2]:
-        row.copy_(a[:, r, :2])
-    else:
-        row.zero_()
+def _observe_dense(w: torch.Tensor, c: _Coords, b: Box, out: torch.Tensor) -> None:
+    r"""Power sums of weights ``w`` (k, h, w) on box ``b`` into ``out`` (k, 4, 3) float64.
+
+    One pass over the state, :math:`A_{jx} = \sum_y e_j(y)\, w(y, x)` with :math:`e = (1, y, y^2,
+    [y = \text{central row}])`: a (4, h) x (h, w) product per kernel (a strided view: bmm takes it
+    as is; about three times faster than the (h, w) x (w, 3) order, whose narrow output leaves the
+    BLAS kernel idle). Then :math:`\text{out}_{ji} = \sum_x A_{jx} x^i` in float64: ``out[:, j, i]``
+    is :math:`S_{ij}` for ``j < 3`` and ``out[:, 3, i]`` the central row's :math:`\sum_x w x^i`
+    (zero when the row lies outside the box).
+    """
+    a = torch.matmul(c.yt[:, b[0]:b[1]], w)  # (k, 4, w)
+    torch.matmul(a if a.dtype == torch.float64 else a.double(), c.x64[b[2]:b[3]], out=out)
+
+
+def _sum_squares(buf: torch.Tensor, rows: tuple[int, int]) -> torch.Tensor:
+    r""":math:`\sum x^2` per plane of ``buf`` (k, Hb, Wb) over the rows ``rows[0]:rows[1]``: (k,).
+
+    The rows of a plane are contiguous, so the block is one vector per kernel and the sum is a
+    batched dot product (one pass, no temporary). Columns outside the window are zeros in the
+    buffers of :func:`run_dense` (windows only grow), so summing whole rows is exact.
+    """
+    k, _, wb = buf.shape
+    n = (rows[1] - rows[0]) * wb
+    blk = buf.as_strided((k, 1, n), (buf.stride(0), n, 1), buf.storage_offset() + rows[0] * wb)
+    return torch.bmm(blk, blk.transpose(1, 2)).view(k)
+
+
+def _inverse_std(s1: torch.Tensor, s2: torch.Tensor, npix: int) -> torch.Tensor:
+    r""":math:`1/\operatorname{std}` over ``npix`` pixels from :math:`S_1 = \sum x`, :math:`S_2 =
+    \sum x^2`: :math:`\sqrt{N} / \sqrt{S_2 - S_1^2/N}` (1 where the std is 0)."""
+    var = torch.addcmul(s2, s1, s1, value=-1.0 / npix).clamp_min_(0)  # N var
+    inv = var.sqrt().reciprocal_().mul_(npix ** 0.5)
+    return inv.masked_fill_(var == 0, 1.0)
 
 
 def _taps(ks: torch.Tensor) -> list[tuple[int, int, torch.Tensor]]:
@@ -481,33 +543,44 @@ def _planes(k: int, h: int, w: int, dtype: torch.dtype, device: torch.device) ->
     return flat.as_strided((k, h, w), (stride, w, 1))
 
 
-def run_dense(plan: Plan, boxes: list[Box], ks: torch.Tensor, img: torch.Tensor, coords: _Coords,
-              ticks: Iterator[Any]) -> ChunkRun:
-    """Run ``k`` kernels ``ks`` (P, k, n, n) on images ``img`` (1 or k, H, W): the 2-D computation.
+def run_dense(plan: Plan, boxes: list[Box], ks: torch.Tensor, start: torch.Tensor, coords: _Coords,
+              ticks: Iterator[Any], t0: int = 0, t1: int | None = None) -> ChunkRun:
+    r"""Run ``k`` kernels ``ks`` (P, k, n, n) from step ``t0`` to ``t1`` (default: the last step):
+    the 2-D computation. ``start`` (1 or k, h, w) is the state on the window of step ``t0``.
 
-    The state lives in two zero-padded buffers covering the final window (margin ``r``); step ``t``
-    reads the window of step ``t`` from one and writes the window of step ``t+1`` into the other.
-    Outside its window a buffer holds zeros (windows only grow), so zero padding is implicit.
+    The records cover steps ``t0..t1`` (``sums[0]`` is step ``t0``). The state lives in two
+    zero-padded buffers covering the window of step ``t1`` (margin ``r``); step ``t`` reads the
+    window of step ``t`` from one and writes the window of step ``t+1`` into the other. Outside its
+    window a buffer holds zeros (windows only grow), so zero padding is implicit.
+    Per step (float64 on the CPU): one ``mul`` and one ``addcmul_`` per live tap, the in-place
+    activation, one product for the power sums (:func:`_observe_dense`) and, with the rescaling,
+    one batched dot product for :math:`\sum x^2` (:math:`\sum x` is the mass when the state is
+    non-negative); the views of the state are made with one ``as_strided`` call each.
     """
     P, k, n, _ = ks.shape
-    r, T = plan.radius, plan.steps
+    r = plan.radius
+    T = plan.steps if t1 is None else t1
     H, W = plan.shape
     Y0, Y1, X0, X1 = boxes[T]
     dev, dtype = ks.device, ks.dtype
-    bufs = [_planes(k, Y1 - Y0 + 2 * r, X1 - X0 + 2 * r, dtype, dev) for _ in range(2 if T > 0 else 1)]
+    bufs = [_planes(k, Y1 - Y0 + 2 * r, X1 - X0 + 2 * r, dtype, dev) for _ in range(2 if T > t0 else 1)]
+    pstride, wb = bufs[0].stride(0), bufs[0].shape[-1]
+
+    def view(buf: torch.Tensor, y: int, x: int, h: int, w: int) -> torch.Tensor:
+        """``buf[:, y:y+h, x:x+w]`` in one call (buffer coordinates)."""
+        return buf.as_strided((k, h, w), (pstride, wb, 1), y * wb + x)
 
     def region(buf: torch.Tensor, b: Box) -> torch.Tensor:
-        return buf[:, b[0] - Y0 + r:b[1] - Y0 + r, b[2] - X0 + r:b[3] - X0 + r]
+        return view(buf, b[0] - Y0 + r, b[2] - X0 + r, b[1] - b[0], b[3] - b[2])
 
-    b = boxes[0]
-    cur = region(bufs[0], b)
-    cur.copy_(img[:, b[0]:b[1], b[2]:b[3]].expand_as(cur))
-    sums = torch.empty((T + 1, k, 3, 3), dtype=torch.float64, device=dev)
-    row = torch.empty((T + 1, k, 2), dtype=torch.float64, device=dev)
+    b = boxes[t0]
+    cur = region(bufs[t0 % 2], b)
+    cur.copy_(start.expand_as(cur))
+    obs = torch.empty((T + 1 - t0, k, 4, 3), dtype=torch.float64, device=dev)
     frames: dict[int, torch.Tensor] = {}
-    nonneg = plan.act_name in _NONNEGATIVE
-    _observe_dense(weights_of(cur, plan.weights), coords, b, sums[0], row[0])
-    if 0 in plan.frames:
+    nonneg = plan.act_name in _NONNEGATIVE  # then weights_of(x) == x under every weighting
+    _observe_dense(cur if t0 > 0 and nonneg else weights_of(cur, plan.weights), coords, b, obs[0])
+    if t0 == 0 and 0 in plan.frames:
         frames[0] = cur.clone()
     live = [_taps(ks[p]) for p in range(P)]
     offsets = [[(a, c) for a, c, _ in lv] for lv in live]
@@ -519,45 +592,89 @@ def run_dense(plan: Plan, boxes: list[Box], ks: torch.Tensor, img: torch.Tensor,
     fold = plan.rescale and plan.act_name in _HOMOGENEOUS
     inplace = _INPLACE.get(plan.act_name) if plan.act_name is not None else None
     npix = H * W
-    for t in range(T):
-        next(ticks, None)
+    for t in range(t0, T):
+        _advance(ticks, k)
         src, dst = bufs[t % 2], bufs[(t + 1) % 2]
         nb = boxes[t + 1]
         p = t % P
         taps, kconv = plain[p], ks[p]
         if fold:
-            std = _std(cur.sum(dim=(-2, -1)), torch.linalg.vecdot(cur, cur).sum(-1), npix)
+            s1 = obs[t - t0, :, 0, 0] if t > 0 and nonneg else cur.sum(dim=(-2, -1))
+            inv = _inverse_std(s1, _sum_squares(src, (b[0] - Y0 + r, b[1] - Y0 + r)), npix).to(dtype)
             if use_taps:
-                taps = (tapstack[p] / std[:, None, None]).unbind(0)
+                taps = (tapstack[p] * inv[:, None, None]).unbind(0)
             else:
-                kconv = kconv / std[:, None, None]
+                kconv = kconv * inv[:, None, None]
         elif plan.rescale:
             s1 = cur.sum(dim=(-2, -1), keepdim=True)
             s2 = (cur * cur).sum(dim=(-2, -1), keepdim=True)
-            cur.div_(_std(s1, s2, npix))
+            cur.mul_(_inverse_std(s1, s2, npix))
         h, w = nb[1] - nb[0], nb[3] - nb[2]
         oy, ox = nb[0] - Y0, nb[2] - X0  # top-left of the padded input window in the buffer
         out = region(dst, nb)
         if use_taps:
             for j, ((a, c), tap) in enumerate(zip(offsets[p], taps, strict=True)):
-                view = src[:, oy + a:oy + a + h, ox + c:ox + c + w]
                 if j == 0:
-                    torch.mul(view, tap, out=out)
+                    torch.mul(view(src, oy + a, ox + c, h, w), tap, out=out)
                 else:
-                    out.addcmul_(view, tap)
+                    out.addcmul_(view(src, oy + a, ox + c, h, w), tap)
         else:
-            out.copy_(F.conv2d(src[None, :, oy:oy + h + 2 * r, ox:ox + w + 2 * r], kconv[:, None],
-                               groups=k)[0])
+            out.copy_(F.conv2d(view(src, oy, ox, h + 2 * r, w + 2 * r)[None], kconv[:, None], groups=k)[0])
         if inplace is not None:
             inplace(out)
         else:
             out.copy_(plan.act(out))
         cur, b = out, nb
-        _observe_dense(cur if nonneg else weights_of(cur, plan.weights), coords, b, sums[t + 1],
-                       row[t + 1])
+        _observe_dense(cur if nonneg else weights_of(cur, plan.weights), coords, b, obs[t + 1 - t0])
         if t + 1 in plan.frames:
             frames[t + 1] = cur.clone()
-    return ChunkRun(sums, row, cur, frames)
+    return ChunkRun(obs[:, :, :3].transpose(-1, -2), obs[:, :, 3, :2], cur, frames)
+
+
+def _advance(ticks: Iterator[Any], n: int) -> None:
+    """Advance the progress iterator by ``n`` kernel-steps (in C: no Python loop)."""
+    next(itertools.islice(ticks, n - 1, n), None)
+
+
+def _padded_bytes(k: int, b: Box, r: int, dtype: torch.dtype) -> int:
+    """Bytes of one padded window tensor of ``k`` kernels on box ``b``."""
+    return k * torch.finfo(dtype).bits // 8 * (b[1] - b[0] + 2 * r) * (b[3] - b[2] + 2 * r)
+
+
+def run_dense_tree(plan: Plan, boxes: list[Box], ks: torch.Tensor, start: torch.Tensor, coords: _Coords,
+                   ticks: Iterator[Any], budget: int, t0: int = 0) -> list[tuple[int, ChunkRun]]:
+    """:func:`run_dense` for kernels ``ks`` (P, k, n, n) in chunks that follow the light cone.
+
+    All ``k`` kernels run together while their padded window tensor fits in ``budget`` bytes (the
+    windows of a light-cone run are small at first: per-call overhead, not memory, bounds those
+    steps); then the chunk is halved and each half goes on from its part of the state, and so on,
+    so every step runs on cache-sized tensors with as few calls as that allows. The operations
+    per kernel are those of one :func:`run_dense` call (the state does not depend on the split).
+
+    Returns ``(offset, run)`` leaves, in kernel order: kernels ``offset:offset + k_leaf`` of
+    ``ks``, with records for every step ``t0..T``.
+    """
+    k, T, r = ks.shape[1], plan.steps, plan.radius
+    t1 = t0
+    while t1 < T and (t1 == t0 or k == 1 or _padded_bytes(k, boxes[t1 + 1], r, ks.dtype) <= budget):
+        t1 += 1
+    seg = run_dense(plan, boxes, ks, start, coords, ticks, t0, t1)
+    if t1 == T:
+        return [(0, seg)]
+    half = (k + 1) // 2
+    parts = [(0, half), (half, k)]
+    starts = [seg.final[a:b].clone() for a, b in parts]  # own copies: the segment's buffers go now
+    sums, row, frames = seg.sums, seg.row, seg.frames
+    del seg
+    leaves = []
+    for (a, b), st in zip(parts, starts, strict=True):
+        for off, leaf in run_dense_tree(plan, boxes, ks[:, a:b], st, coords, ticks, budget, t1):
+            lo, hi = a + off, a + off + leaf.sums.shape[1]
+            leaf.sums = torch.cat([sums[:-1, lo:hi], leaf.sums])
+            leaf.row = torch.cat([row[:-1, lo:hi], leaf.row])
+            leaf.frames = {**{t: fr[lo:hi] for t, fr in frames.items()}, **leaf.frames}
+            leaves.append((lo, leaf))
+    return leaves
 
 
 def rank1(k: ArrayLike, rtol: float = RANK1_RTOL) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -571,16 +688,19 @@ def rank1(k: ArrayLike, rtol: float = RANK1_RTOL) -> tuple[np.ndarray, np.ndarra
     """
     k = k.detach().cpu().double().numpy() if is_torch(k) else np.asarray(k, dtype=float)
     m, n = k.shape[-2:]
-    flat = np.abs(k).reshape(*k.shape[:-2], m * n)
+    lead = k.shape[:-2]
+    km = k.reshape(-1, m, n)  # one batch axis: plain integer indexing below
+    flat = np.abs(km).reshape(-1, m * n)
     piv = flat.argmax(axis=-1)
-    top = np.take_along_axis(flat, piv[..., None], axis=-1)[..., 0]
+    b = np.arange(km.shape[0])
+    top = flat[b, piv]
     i, j = piv // n, piv % n
-    v = np.take_along_axis(k, i[..., None, None], axis=-2)[..., 0, :]
-    col = np.take_along_axis(k, j[..., None, None], axis=-1)[..., 0]
-    p = np.take_along_axis(v, j[..., None], axis=-1)
-    u = col / np.where(p == 0, 1.0, p)
-    err = np.abs(k - u[..., :, None] * v[..., None, :]).reshape(flat.shape).max(axis=-1)
-    return u, v, (err <= rtol * top) & (top > 0)
+    v = km[b, i]  # (B, n): the pivot row
+    p = v[b, j]
+    u = km[b, :, j] / np.where(p == 0, 1.0, p)[:, None]  # (B, m): the pivot column over the pivot
+    err = np.abs(km - u[:, :, None] * v[:, None, :]).reshape(flat.shape).max(axis=-1)
+    ok = (err <= rtol * top) & (top > 0)
+    return u.reshape(*lead, m), v.reshape(*lead, n), ok.reshape(lead)
 
 
 def _sign_constant(a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -591,7 +711,8 @@ def _sign_constant(a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 @dataclass
 class SeparableSplit:
-    """Kernels that run through the separable path, with their factors (torch, on the run's device).
+    """Kernels that run through the separable path, with their factors (numpy float64: small
+    arrays, set up on the host and sent to the run's device once, by :func:`run_separable`).
 
     ``index`` (s,) kernel indices; ``u`` (P, s, n) row factors, ``v`` (P, s, n) column factors;
     ``act_on_rows`` (s,) bool: the activation acts on the row factor (the column factors ``v`` are
@@ -600,11 +721,11 @@ class SeparableSplit:
     """
 
     index: np.ndarray
-    u: torch.Tensor
-    v: torch.Tensor
+    u: np.ndarray
+    v: np.ndarray
     act_on_rows: np.ndarray
-    f0: torch.Tensor
-    g0: torch.Tensor
+    f0: np.ndarray
+    g0: np.ndarray
 
     def groups(self) -> list[SeparableSplit]:
         """The kernels split by the factor their activation acts on (one group per factor)."""
@@ -614,8 +735,7 @@ class SeparableSplit:
             if m.all():
                 out.append(self)
             elif m.any():
-                sel = torch.as_tensor(np.flatnonzero(m), device=self.u.device)
-                out.append(SeparableSplit(self.index[m], self.u[:, sel], self.v[:, sel],
+                out.append(SeparableSplit(self.index[m], self.u[:, m], self.v[:, m],
                                           self.act_on_rows[m], self.f0, self.g0))
         return out
 
@@ -653,12 +773,10 @@ def separable_split(plan: Plan) -> SeparableSplit | None:
     H, W = plan.shape
     f0, g0 = np.zeros(H), np.zeros(W)
     f0[sy0:sy1], g0[sx0:sx1] = fb, gb
-
-    def tensor(a: np.ndarray) -> torch.Tensor:
-        return torch.as_tensor(np.ascontiguousarray(a), dtype=plan.img.dtype, device=plan.img.device)
-
-    return SeparableSplit(idx, tensor((u * flip)[:, idx]), tensor((v * flip)[:, idx]), act_on_rows[idx],
-                          tensor(f0), tensor(g0))
+    u, v = u * flip, v * flip
+    if idx.size < use.size:
+        u, v, act_on_rows = u[:, idx], v[:, idx], act_on_rows[idx]
+    return SeparableSplit(idx, u, v, act_on_rows, f0, g0)
 
 
 def run_separable(plan: Plan, boxes: list[Box], split: SeparableSplit, coords: _Coords,
@@ -688,82 +806,119 @@ def run_separable(plan: Plan, boxes: list[Box], split: SeparableSplit, coords: _
     Y0, Y1, X0, X1 = boxes[T]
     h, w = Y1 - Y0, X1 - X0
     L = max(h, w)
-    dtype, dev = split.u.dtype, split.u.device
-    z = torch.zeros((2, T + 1, k, L + 2 * r), dtype=dtype, device=dev)  # z[0, t] = f_t, z[1, t] = g_t
-    b = boxes[0]
-    z[0, 0, :, r + b[0] - Y0:r + b[1] - Y0] = split.f0[b[0]:b[1]]
-    z[1, 0, :, r + b[2] - X0:r + b[3] - X0] = split.g0[b[2]:b[3]]
-    taps = torch.stack([split.u, split.v], dim=1)[..., None]  # (P, 2, k, n, 1)
-    phase = [[(a, taps[p, :, :, a]) for a in range(n) if bool((taps[p, :, :, a] != 0).any())]
-             for p in range(P)]  # non-zero taps (2, k, 1) per phase; a zero tap adds exact zeros
+    Lp = L + 2 * r
+    dtype, dev = plan.img.dtype, plan.img.device
     active = 0 if split.act_on_rows.all() else 1
     if split.act_on_rows.any() and active == 1:
         raise ValueError("run_separable: all kernels must put the activation on one factor")
     act = _INPLACE[plan.act_name] if plan.act_name != "none" else None
-    # views made once, so that the loop below makes no indexing calls: padded state (2, k, L+2r),
-    # its interior (2, k, L), the active factor (k, L) and the shorter factor's tail
-    padded = list(z.unbind(1))
-    inner = [q[:, :, r:r + L] for q in padded]
-    acts = [q[active] for q in inner]
-    tails = [q[0, :, h:] if h < w else q[1, :, w:] for q in inner] if h != w else None
+    # Layout z[i, t, c, j]: factor i (0: f over rows, 1: g over columns) of kernel j at step t and
+    # padded position c (window position c - r): positions outer, kernels inner, so the window of
+    # a step is one contiguous block of (positions x k) values per factor, a tap is a shift of that
+    # block by whole positions, and its coefficients (2, 1, k) broadcast along the positions.
+    z = torch.zeros((2, T + 1, Lp, k), dtype=dtype, device=dev)
+    b = boxes[0]
+    start = np.zeros((2, Lp, 1))
+    start[0, r + b[0] - Y0:r + b[1] - Y0, 0] = split.f0[b[0]:b[1]]
+    start[1, r + b[2] - X0:r + b[3] - X0, 0] = split.g0[b[2]:b[3]]
+    z[:, 0] = torch.as_tensor(start, dtype=dtype, device=dev)
+    taps = np.stack([split.u, split.v], axis=1)  # (P, 2, k, n)
+    live = taps.any(axis=(1, 2))  # (P, n): a zero tap adds exact zeros
+    coef = torch.as_tensor(np.ascontiguousarray(taps.transpose(0, 3, 1, 2)[:, :, :, None, :]),
+                           dtype=dtype, device=dev)  # (P, n, 2, 1, k)
+    phase = [[(a, coef[p, a]) for a in np.flatnonzero(live[p]).tolist()] for p in range(P)]
+    s0, s1_ = z.stride(0), z.stride(1)
+    short, cut = (0, h) if h < w else (1, w)  # the shorter factor and where its window ends
+
+    def block(t: int, c0: int, m: int) -> torch.Tensor:
+        """``z[:, t, c0:c0 + m]`` (2, m, k) in one call."""
+        return z.as_strided((2, m, k), (s0, k, 1), t * s1_ + c0 * k)
+
+    def flat(i: int, t: int, c0: int, c1: int) -> torch.Tensor:
+        """``z[i, t, c0:c1]`` as one vector."""
+        return z.as_strided(((c1 - c0) * k,), (1,), i * s0 + t * s1_ + c0 * k)
+
     npix = float(H * W)
     for t in range(T):
-        next(ticks, None)
-        src, cur, out = padded[t], inner[t], inner[t + 1]
+        _advance(ticks, k)
+        nb = boxes[t + 1]  # this step's window, union of the factors' windows (exact zeros between)
+        lo = r + min(nb[0] - Y0, nb[2] - X0)
+        hi = r + max(nb[1] - Y0, nb[3] - X0)
+        out = block(t + 1, lo, hi - lo)
         for j, (a, tap) in enumerate(phase[t % P]):
             if j == 0:
-                torch.mul(src[:, :, a:a + L], tap, out=out)
+                torch.mul(block(t, lo - r + a, hi - lo), tap, out=out)
             else:
-                out.addcmul_(src[:, :, a:a + L], tap)
-        if tails is not None:  # beyond the shorter factor's window: the image border, zero padding
-            tails[t + 1].zero_()
+                out.addcmul_(block(t, lo - r + a, hi - lo), tap)
+        if hi > r + cut:  # beyond the shorter factor's window: the image border, zero padding
+            flat(short, t + 1, r + cut, hi).zero_()
         if act is not None:
-            act(acts[t + 1])
+            act(flat(active, t + 1, lo, hi))
         if plan.rescale and not deferred:
-            s1 = cur.sum(-1).prod(0)
-            s2 = torch.linalg.vecdot(cur, cur).prod(0)
+            cur = z[:, t]  # (2, Lp, k), zeros outside the windows
+            s1 = cur.sum(-2).prod(0)
+            s2 = torch.linalg.vecdot(cur, cur, dim=-2).prod(0)
             var = torch.addcmul(s2 * npix, s1, s1, value=-1).clamp_min_(0)  # N^2 var
             std = var.sqrt_().div_(npix)
-            acts[t + 1].div_(std.masked_fill_(std == 0, 1).unsqueeze(-1))
-    f, g = z[0, :, :, r:r + h], z[1, :, :, r:r + w]  # (T+1, k, h), (T+1, k, w)
-    if plan.rescale and deferred and T > 0:
-        if not (bool(torch.isfinite(f).all()) and bool(torch.isfinite(g).all())):
-            return run_separable(plan, boxes, split, coords, iter(()), deferred=False)
-        s1 = f.sum(-1) * g.sum(-1)  # (T+1, k), unscaled
-        s2 = torch.linalg.vecdot(f, f) * torch.linalg.vecdot(g, g)
-        std = torch.sqrt((s2 / npix - (s1 / npix) ** 2).clamp_min(0))[:-1]  # std(y_t), t < T
-        live = ((f != 0).any(-1) & (g != 0).any(-1))[:-1]  # non-empty y_t (s2 may underflow)
-        safe = torch.isfinite(std) & ((std >= 1e-250) & (std <= 1e250) | ~live)
-        safe[0] |= std[0] == 0  # x_0 is the caller's: std 0 means "divide by 1", as below
-        if not bool(safe.all()) or not bool(torch.isfinite(s2[-1]).all()):  # inf/NaN reach s2
-            return run_separable(plan, boxes, split, coords, iter(()), deferred=False)
-        d = 1 / torch.where(std > 0, std, torch.ones_like(std))  # x_{t+1} = y_{t+1} / std(y_t)
-        z[active, 1:].mul_(d[..., None])
+            z[active, t + 1].div_(std.masked_fill_(std == 0, 1))
+    f, g = z[0, :, r:r + h], z[1, :, r:r + w]  # (T+1, h, k), (T+1, w, k)
     # weights of a non-negative factor are the factor (passive ones always are; active ones after
-    # relu/abs from a non-negative start): no full-size |.| temporaries
-    nonneg = plan.act_name in _NONNEGATIVE and bool((z[active, 0] >= 0).all())
-
-    def wts(a: torch.Tensor, is_active: bool) -> torch.Tensor:
-        return (weights_of(a, plan.weights) if is_active and not nonneg else a).double()
-
-    ay = wts(f, active == 0) @ coords.y64[Y0:Y1]  # (T+1, k, 3): sum_y w_y y^j
-    ax = wts(g, active == 1) @ coords.x64[X0:X1]  # (T+1, k, 3): sum_x w_x x^i
-    sums = ax[..., :, None] * ay[..., None, :]
+    # relu/abs from a non-negative start): no |.| temporaries
+    nonneg = plan.act_name in _NONNEGATIVE and bool(((split.g0 if active else split.f0) >= 0).all())
+    # moments of both factors in one product over the padded positions (zeros outside the windows):
+    # m[i, t, j] (k,) = sum_c e_j(c) w_i(c), e = [1, y, y^2, central row] for f, [1, x, x^2, 0] for g
+    basis = np.zeros((2, 1, 4, Lp))
+    ys = np.arange(Y0, Y1) - (H - 1) / 2
+    xs = np.arange(X0, X1) - (W - 1) / 2
+    basis[0, 0, :3, r:r + h] = ys ** np.arange(3)[:, None]
+    basis[1, 0, :3, r:r + w] = xs ** np.arange(3)[:, None]
     rr = coords.row - Y0
-    wrow = wts(f[:, :, rr, None], active == 0) if 0 <= rr < h else 0.0
-    row = ax[..., :2] * wrow
-    frames = {t: _window(f[t], g[t], boxes[t], boxes[T]) for t in plan.frames}
-    return ChunkRun(sums, row, _Outer(f[T], g[T]), frames)
+    if 0 <= rr < h:
+        basis[0, 0, 3, r + rr] = 1.0
+    if nonneg:
+        wz = z
+    else:
+        wz = z.clone()
+        wz[active] = weights_of(z[active], plan.weights)
+    m = torch.matmul(torch.as_tensor(basis, device=dev), wz)  # (2, T+1, 4, k)
+    # the rest is arithmetic on (T+1, k) arrays: on the host, in numpy (one transfer)
+    mh = m.cpu().numpy()
+    scale = np.ones((T + 1, k))  # x_t = scale_t * (f_t ⊗ g_t), on the active factor
+    if plan.rescale and deferred and T > 0:
+        s1 = mh[0, :, 0] * mh[1, :, 0] if nonneg else z.sum(-2).prod(0).cpu().numpy()  # unscaled
+        s2 = torch.linalg.vecdot(z, z, dim=-2).prod(0).cpu().numpy()  # (T+1, k)
+        if not np.isfinite(s2).all():  # an inf or NaN anywhere in f or g reaches s2
+            return run_separable(plan, boxes, split, coords, iter(()), deferred=False)
+        std = np.sqrt(np.maximum(s2 / npix - (s1 / npix) ** 2, 0))[:-1]  # std(y_t), t < T
+        inside = (std >= 1e-250) & (std <= 1e250)
+        if not inside.all():  # out of range is fine for an empty y_t (s2 may underflow)
+            empty = ~((f != 0).any(-2) & (g != 0).any(-2))[:-1].cpu().numpy()
+            safe = inside | empty
+            safe[0] |= std[0] == 0  # x_0 is the caller's: std 0 means "divide by 1", as below
+            if not safe.all():
+                return run_separable(plan, boxes, split, coords, iter(()), deferred=False)
+        scale[1:] = 1 / np.where(std > 0, std, 1.0)  # x_{t+1} = y_{t+1} / std(y_t)
+        mh[active] *= scale[:, None, :]  # the weights are positively homogeneous
+    ay, ax = mh[0].transpose(0, 2, 1), mh[1].transpose(0, 2, 1)  # (T+1, k, 4)
+    sums = ax[..., :3, None] * ay[..., None, :3]  # S_ij = (sum_x w x^i)(sum_y w y^j)
+    row = ax[..., :2] * ay[..., 3:]  # the central row's weight (0 outside the window) x sum_x w x^i
+
+    def scaled(t: int) -> torch.Tensor:
+        return torch.as_tensor(scale[t], dtype=dtype, device=dev)
+
+    frames = {t: _window(f[t].t(), g[t].t(), boxes[t], boxes[T]) * scaled(t)[:, None, None]
+              for t in plan.frames}
+    return ChunkRun(sums, row, _Outer(f[T].t(), g[T].t(), scaled(T)), frames)
 
 
 class _Outer:
-    """A state ``f ⊗ g`` (k, h, w) kept as its factors until asked for (``.cpu().numpy()``)."""
+    """A state ``c f ⊗ g`` (k, h, w) kept as its factors until asked for (``.cpu().numpy()``)."""
 
-    def __init__(self, f: torch.Tensor, g: torch.Tensor) -> None:
-        self.f, self.g = f, g
+    def __init__(self, f: torch.Tensor, g: torch.Tensor, c: torch.Tensor) -> None:
+        self.f, self.g, self.c = f, g, c  # the state is c_i f_i ⊗ g_i
 
     def cpu(self) -> torch.Tensor:
-        return (self.f[:, :, None] * self.g[:, None, :]).cpu()
+        return (self.f[:, :, None] * self.g[:, None, :] * self.c[:, None, None]).cpu()
 
 
 def _window(f: torch.Tensor, g: torch.Tensor, b: Box, full: Box) -> torch.Tensor:
@@ -866,21 +1021,35 @@ def propagate(
     split = separable_split(plan) if separable and plan.sched.dtype == torch.float64 else None
     sep_idx = split.index.tolist() if split is not None else []
     dense_idx = sorted(set(range(K)) - set(sep_idx))
-    chunk = _chunk_size(batch_size, K, boxes[-1], plan.radius, dtype, dev)
+    # on the CPU by default: chunks that follow the light cone (run_dense_tree); otherwise fixed
+    tree = batch_size is None and dev.type == "cpu"
+    chunk = max(1, len(dense_idx)) if tree else _chunk_size(batch_size, K, boxes[-1], plan.radius, dtype, dev)
     chunks = [dense_idx[i:i + chunk] for i in range(0, len(dense_idx), chunk)]
     runs: list[tuple[list[int], ChunkRun]] = []
-    # a bar only when interactive and slow (tqdm's delay); silent in the book and the tests
+    # a bar (in kernel-steps) only when interactive and slow (tqdm's delay); silent in the book and
+    # the tests
     groups = split.groups() if split is not None else []
-    ticks = progress(range((len(chunks) + len(groups)) * plan.steps),
-                     desc=f"propagate {K} kernels", unit="step", delay=1.0)
+    ticks = progress(range(K * plan.steps), desc=f"propagate {K} kernels", unit="kernel-step", delay=1.0)
+    b0 = boxes[0]
     with torch_threads(threads if dev.type == "cpu" else None):
         for group in groups:
             runs.append((group.index.tolist(), run_separable(plan, boxes, group, coords, ticks)))
         for idx in chunks:
             sel = torch.as_tensor(idx, device=dev)
             img = plan.img if plan.img.shape[0] == 1 else plan.img[sel]
-            runs.append((idx, run_dense(plan, boxes, plan.sched[:, sel], img, coords, ticks)))
+            start = img[:, b0[0]:b0[1], b0[2]:b0[3]]
+            if tree:
+                leaves = run_dense_tree(plan, boxes, plan.sched[:, sel], start, coords, ticks,
+                                        CPU_CHUNK_BYTES)
+                runs += [(idx[off:off + leaf.sums.shape[1]], leaf) for off, leaf in leaves]
+            else:
+                runs.append((idx, run_dense(plan, boxes, plan.sched[:, sel], start, coords, ticks)))
     return _assemble(plan, boxes, runs, sep_idx)
+
+
+def _host(a: np.ndarray | torch.Tensor) -> np.ndarray:
+    """A record as a numpy array (records of the separable path already are)."""
+    return a if isinstance(a, np.ndarray) else a.cpu().numpy()
 
 
 def _assemble(plan: Plan, boxes: list[Box], runs: list[tuple[list[int], ChunkRun]],
@@ -897,8 +1066,8 @@ def _assemble(plan: Plan, boxes: list[Box], runs: list[tuple[list[int], ChunkRun
     parts = []
     for idx, run in runs:
         sel = slice(idx[0], idx[-1] + 1) if idx == list(range(idx[0], idx[-1] + 1)) else np.asarray(idx)
-        sums[:, sel] = run.sums.cpu().numpy()
-        row[:, sel] = run.row.cpu().numpy()
+        sums[:, sel] = _host(run.sums)
+        row[:, sel] = _host(run.row)
         parts.append((sel, run.final))
         for t, fr in run.frames.items():
             b = boxes[t]
