@@ -25,6 +25,7 @@ import html as _html
 import io
 import json
 import math
+import re
 import subprocess
 import sys
 from collections.abc import Mapping, Sequence
@@ -184,19 +185,49 @@ def publish(name: str, value: Any, *, chapter: str, digits: int | None = None,
                     META_KEY: {"claim": record}})
 
 
+_GREEK = {"beta": "β", "gamma": "γ", "sigma": "σ", "kappa": "κ", "theta": "θ", "rho": "ρ"}
+_TYPESET = [
+    (re.compile(r"(?<![-\\\w])(beta|gamma|sigma|kappa|theta|rho)(_k)?(\^2)?(?![\w(])"),
+     lambda m: _GREEK[m[1]] + (m[2] or "") + ("²" if m[3] else "")),
+    (re.compile(r"(?<![\\\w])(\(v/c\)|c|px|g|cos|L)\^2(?!\w)"), lambda m: m[1] + "²"),
+    (re.compile(r"\bsqrt\(L\)"), lambda m: "√L"),
+    (re.compile(r"\bsqrt\(([^()]*)\)"), lambda m: f"√({m[1]})"),
+    (re.compile(r"<="), lambda m: "≤"),
+    (re.compile(r">="), lambda m: "≥"),
+    (re.compile(r"\+-"), lambda m: "±"),
+    (re.compile(r"(\d) deg\b"), lambda m: m[1] + "°"),
+]
+_MATHS_OR_CODE = re.compile(r"(\$[^$]+\$|`[^`]+`)")
+
+
+def typeset(text: str) -> str:
+    """The house plain-text notation of rules and verdicts as the book shows it: ``beta^2`` as
+    β², ``<=`` as ≤, ``+-`` as ±, ``sqrt(L)`` as √L, ``10 deg`` as 10°, Greek names as letters.
+
+    MyST maths (``$...$``) and inline code are left as they are; so are names such as
+    ``DCT-beta`` and identifiers (``beta2``).
+    """
+    parts = _MATHS_OR_CODE.split(text)
+    for i in range(0, len(parts), 2):  # even parts lie outside maths and code
+        for pattern, repl in _TYPESET:
+            parts[i] = pattern.sub(repl, parts[i])
+    return "".join(parts)
+
+
 def publish_verdict(verdict: Any, *, chapter: str) -> None:
     """Publish a :class:`~infomech.claims.base.Verdict` under ``verdict-<id>...`` keys.
 
-    Keys: ``verdict-<id>`` (the sentence), ``-word``, ``-value``, ``-rule``, ``-decisive``.
+    Keys: ``verdict-<id>`` (the sentence), ``-word``, ``-value``, ``-rule``, ``-decisive``; the
+    texts in the book's notation (:func:`typeset`).
     """
     key = f"verdict-{verdict.claim}"
-    rule = verdict.rule
-    publish(key, verdict.sentence(), chapter=chapter, rule=rule)
+    rule = typeset(verdict.rule)
+    publish(key, typeset(verdict.sentence()), chapter=chapter, rule=rule)
     publish(f"{key}-word", verdict.word, chapter=chapter, rule=rule)
     value = verdict.value if isinstance(verdict.value, str) else f"{float(verdict.value):.3g}"
     publish(f"{key}-value", value, chapter=chapter, rule=rule)  # text: the intro glues it as such
     publish(f"{key}-rule", rule, chapter=chapter)
-    publish(f"{key}-decisive", verdict.decisive, chapter=chapter)
+    publish(f"{key}-decisive", typeset(verdict.decisive), chapter=chapter)
 
 
 def _cell(value: Any, fmt: str | None) -> str:
@@ -451,4 +482,4 @@ def print_ledger(chapter: str) -> None:
 
 __all__ = ["DEFAULT_DIGITS", "FIGURE_DPI", "Table", "code_url", "fmt_bound", "git_commit", "print_ledger",
            "progress", "progress_enabled", "provenance", "publish", "publish_verdict", "rounded",
-           "save_figure", "show_table", "table"]
+           "save_figure", "show_table", "table", "typeset"]

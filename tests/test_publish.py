@@ -163,3 +163,25 @@ def test_rounded_is_numpy_aware_and_has_no_negative_zero():
     import torch
 
     assert pub.rounded(torch.tensor([1.23456])).tolist() == [1.235]
+
+
+def test_typeset_writes_the_house_notation_as_the_book_shows_it():
+    assert pub.typeset("max |(v/c)^2 - beta^2| <= 1e-06; rho >= 0.9") == "max |(v/c)² - β²| ≤ 1e-06; ρ ≥ 0.9"
+    assert pub.typeset("0.5 +- 0.02 over sqrt(L); within 5 deg; sigma_k^2, E[g^2], c^2") == \
+        "0.5 ± 0.02 over √L; within 5°; σ_k², E[g²], c²"
+    # names, identifiers, maths and code stay as they are
+    text = r"DCT-beta and translation-beta kernels, beta2, $\sqrt{\beta^2}$ and `beta^2 <= 1`"
+    assert pub.typeset(text) == text
+
+
+def test_published_verdict_texts_are_typeset(outputs):
+    from infomech.claims.base import Verdict
+
+    v = Verdict("demo", "approximate", "largest |(v/c)^2 - beta^2|", 0.05,
+                "exact if max |(v/c)^2 - beta^2| <= 1e-09", "within 0.05 of beta^2")
+    pub.publish_verdict(v, chapter="t")
+    texts = {meta["infomech"]["claim"]["name"]: meta["infomech"]["claim"]["value"] for _, meta in outputs
+             if "claim" in meta.get("infomech", {})}
+    assert texts["verdict-demo-rule"] == "exact if max |(v/c)² - β²| ≤ 1e-09"
+    assert texts["verdict-demo-decisive"] == "largest |(v/c)² - β²|"
+    assert "β²" in texts["verdict-demo"] and "beta" not in texts["verdict-demo"]
