@@ -39,7 +39,7 @@ import torch.nn.functional as F
 
 from .kernels import dct_beta
 from .observables import coordinates, moments
-from .propagation import Activation, activation_fn
+from .propagation import Activation, activation_fn, torch_threads
 from .stats import loglog_slope
 from .transport import kernel_moments
 
@@ -79,7 +79,7 @@ def stack_kernels(kind: str, depth: int, draws: int = 1, n: int = 3, *, beta2: f
 
 
 def erf_gradients(kernels: torch.Tensor, activation: Activation = "none", *,
-                  x: torch.Tensor | None = None, seed: int = 0) -> torch.Tensor:
+                  x: torch.Tensor | None = None, seed: int = 0, threads: int | None = 1) -> torch.Tensor:
     r"""Gradient of the centre output with respect to the input, one map per draw.
 
     Parameters
@@ -91,6 +91,10 @@ def erf_gradients(kernels: torch.Tensor, activation: Activation = "none", *,
     x : tensor (B, S, S), optional
         Inputs with ``S = 2 L r + 1``; default i.i.d. :math:`N(0,1)` from ``seed``. Irrelevant
         for linear stacks, where the gradient does not depend on the input.
+    threads : int or None
+        Torch threads for the forward and backward passes (default 1; ``None``: the caller's
+        setting). These small grouped convolutions are fastest on one thread and stall with more
+        on a busy machine; the gradients do not depend on it.
 
     Returns
     -------
@@ -108,10 +112,11 @@ def erf_gradients(kernels: torch.Tensor, activation: Activation = "none", *,
         raise ValueError(f"x must have shape {(B, size, size)}; got {tuple(x.shape)}")
     act = activation_fn(activation)
     x = x.detach().clone().requires_grad_(True)
-    cur = x[None]
-    for layer in range(L):
-        cur = act(F.conv2d(cur, kernels[layer][:, None], groups=B))
-    cur.sum().backward()
+    with torch_threads(threads):
+        cur = x[None]
+        for layer in range(L):
+            cur = act(F.conv2d(cur, kernels[layer][:, None], groups=B))
+        cur.sum().backward()
     return x.grad.detach()
 
 

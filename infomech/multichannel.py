@@ -32,6 +32,7 @@ import torch.nn.functional as F
 
 from .decomposition import beta2, energy, even_odd
 from .observables import coordinates, moments
+from .propagation import torch_threads
 from .stats import correlation
 from .transport import first_moment
 
@@ -48,19 +49,22 @@ def random_weights(channels: int, layers: int, seeds: int, n: int = 3, *, seed: 
     return w / np.sqrt(channels * n * n)
 
 
-def run_stack(x0: np.ndarray, weights: torch.Tensor) -> list[torch.Tensor]:
+def run_stack(x0: np.ndarray, weights: torch.Tensor, *, threads: int | None = 1) -> list[torch.Tensor]:
     """States of every layer, ``[x^0, ..., x^L]``, each ``(S, C, H, W)`` (``x^0``: ``x0`` in every channel).
 
-    One grouped ``conv2d`` per layer runs all ``S`` independent stacks ("SAME" zero padding, ReLU).
+    One grouped ``conv2d`` per layer runs all ``S`` independent stacks ("SAME" zero padding, ReLU),
+    on ``threads`` torch threads (default 1, as :func:`infomech.erf.erf_gradients`; ``None``: the
+    caller's setting; the states do not depend on it).
     """
     L, S, C, _, n, _ = weights.shape
     x = torch.as_tensor(np.asarray(x0, float), dtype=weights.dtype)
     cur = x.expand(1, S * C, *x.shape).contiguous()
     states = [cur.view(S, C, *x.shape)]
-    for layer in range(L):
-        w = weights[layer].reshape(S * C, C, n, n)
-        cur = torch.relu(F.conv2d(cur, w, padding=n // 2, groups=S))
-        states.append(cur.view(S, C, *x.shape))
+    with torch_threads(threads):
+        for layer in range(L):
+            w = weights[layer].reshape(S * C, C, n, n)
+            cur = torch.relu(F.conv2d(cur, w, padding=n // 2, groups=S))
+            states.append(cur.view(S, C, *x.shape))
     return states
 
 

@@ -67,3 +67,34 @@ def test_seed_sweep_gives_both_statistics_per_seed():
     np.testing.assert_allclose(r["slope_abs"], 0.5, atol=1e-9)
     assert r["alive"].min() == 1.0
     assert erf.draws_for("dct", "none", 64) == 1 and erf.draws_for("dct", "relu", 64) == 64
+
+
+def test_gradients_run_on_one_thread_by_default_and_do_not_depend_on_it():
+    """The small grouped convolutions run on one torch thread (they stall with more on a busy
+    machine); the caller's setting is restored and the gradients are bit-identical with 2 threads."""
+    import torch
+
+    from infomech import erf
+
+    k = erf.stack_kernels("random", 6, 16, seed=3)
+    old = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        seen = []
+        real = torch.nn.functional.conv2d
+
+        def spy(*args, **kwargs):
+            seen.append(torch.get_num_threads())
+            return real(*args, **kwargs)
+
+        torch.nn.functional.conv2d = spy
+        try:
+            g1 = erf.erf_gradients(k, "relu", seed=4)
+            g2 = erf.erf_gradients(k, "relu", seed=4, threads=2)
+        finally:
+            torch.nn.functional.conv2d = real
+        assert seen == [1] * 6 + [2] * 6
+        assert torch.get_num_threads() == 2  # restored
+        assert torch.equal(g1, g2)
+    finally:
+        torch.set_num_threads(old)

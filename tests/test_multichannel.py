@@ -52,3 +52,23 @@ def test_correlation_helpers():
     assert M.mean_cosine(np.array([[1.0, 0], [0, 2]]), np.array([[3.0, 0], [0, -1]])) == pytest.approx(0.0)
     with pytest.raises(ValueError):
         M.correlation([1.0, np.nan], [1.0, 2.0])
+
+
+def test_stack_runs_on_one_thread_by_default_and_does_not_depend_on_it():
+    import numpy as np
+    import torch
+
+    from infomech import multichannel as mc
+
+    w = mc.random_weights(channels=3, layers=2, seeds=2, seed=1)
+    x0 = np.zeros((15, 15))
+    x0[7, 7] = 1.0
+    old = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        a = mc.run_stack(x0, w)
+        assert torch.get_num_threads() == 2
+        b = mc.run_stack(x0, w, threads=2)
+        assert all(torch.equal(s, t) for s, t in zip(a, b, strict=True))
+    finally:
+        torch.set_num_threads(old)
