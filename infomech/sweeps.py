@@ -118,10 +118,11 @@ def speed_rows(tr: Trajectory, times: Sequence[int], c: float, measure: str,
     keys = ("t", key, "speed", "steady_speed", "c", "v_over_c", "v_over_c_sq", "velocity_x",
             "velocity_y")
     rows: dict[str, list[np.ndarray]] = {k: [] for k in keys}
+    disp = tr.displacement("2d") if measure == "2d" else None  # once, not per time
     for t in times:
         v = dist[t] / t
-        if measure == "2d":
-            vel = tr.displacement("2d")[t] / t
+        if disp is not None:
+            vel = disp[t] / t
             vx, vy = vel[:, 0], vel[:, 1]
         else:
             vx = vy = np.full_like(v, np.nan)
