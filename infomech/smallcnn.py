@@ -22,13 +22,22 @@ of the published statistics). In float64 the same amplification starts from ~1e-
 better than :data:`REPRODUCIBLE_ATOL` (see ``tests/test_smallcnn.py``), far below the three
 decimals the book publishes.
 
-Cache
------
-The trained state dict is cached in :func:`cache_dir` (``$INFOMECH_CACHE_DIR``, else the project's
-``_build/cache/`` next to the package when it runs from a checkout, else ``~/.cache/infomech``), in a
-file whose name hashes the settings, the torch version and this module's source code, so a cached
-model is the model this code produces. An unwritable cache directory costs nothing but the cache:
-the model is trained, one warning is issued, and the run carries on.
+Shipped model and cache
+-----------------------
+The trained network ships with the package (``infomech/data/smallcnn-<key>.pt``, 68 kB), so the
+book does not spend ~30 s training it on every cold build. This is safe because training is
+bit-identical across instruction sets and thread counts (above): the shipped weights are exactly
+what :func:`train` produces on any CPU, and ``make test`` checks that by retraining from scratch
+under an emulated AVX2 CPU (``INFOMECH_RETRAIN=1``) and comparing every weight bit for bit.
+The file name is :func:`cache_key`: it hashes the settings, the torch and numpy versions and this
+module's source code, so a shipped or cached model is the model this code produces. After any
+change to this module run ``python tools/ship_smallcnn.py`` (a test fails until then).
+
+Other settings are trained on first use and cached in :func:`cache_dir` (``$INFOMECH_CACHE_DIR``,
+else the project's ``_build/cache/`` next to the package when it runs from a checkout, else
+``~/.cache/infomech``). An unwritable cache directory costs nothing but the cache: the model is
+trained, one warning is issued, and the run carries on. ``INFOMECH_RETRAIN=1`` ignores the shipped
+and cached models: the model is trained again (and cached).
 """
 
 from __future__ import annotations
@@ -239,6 +248,34 @@ def cache_path(settings: Settings = Settings()) -> Path:
     return cache_dir() / f"smallcnn-{cache_key(settings)}.pt"
 
 
+#: Folder of the trained models that ship with the package (read-only).
+SHIPPED_DIR: Path = Path(__file__).resolve().parent / "data"
+
+
+def shipped_path(settings: Settings = Settings()) -> Path:
+    """Where the shipped model for these settings would be (it exists for the default settings)."""
+    return SHIPPED_DIR / f"smallcnn-{cache_key(settings)}.pt"
+
+
+def retrain_requested() -> bool:
+    """True when ``$INFOMECH_RETRAIN`` asks to ignore the shipped and cached models."""
+    return os.environ.get("INFOMECH_RETRAIN", "").strip().lower() not in ("", "0", "false", "no")
+
+
+def _load(path: Path, settings: Settings) -> SmallCNN | None:
+    """The model stored at ``path``, or None for a missing, stale or broken file."""
+    if not path.is_file():
+        return None
+    try:
+        blob = torch.load(path, map_location="cpu", weights_only=True)
+        model = SmallCNN().to(settings.torch_dtype)
+        model.load_state_dict(blob["state_dict"])
+        model.metrics = dict(blob["metrics"])  # type: ignore[assignment]
+        return model.eval()
+    except Exception:  # a stale or broken file: the caller retrains
+        return None
+
+
 _warned_unwritable: set[str] = set()
 
 
@@ -261,22 +298,31 @@ def _save(path: Path, blob: dict[str, Any]) -> None:
 
 
 def trained(settings: Settings = Settings(), *, use_cache: bool = True) -> SmallCNN:
-    """The trained network, from the cache when present (else trained, then cached if possible)."""
-    path = cache_path(settings)
-    if use_cache and path.is_file():
-        try:
-            blob = torch.load(path, map_location="cpu", weights_only=True)
-            model = SmallCNN().to(settings.torch_dtype)
-            model.load_state_dict(blob["state_dict"])
-            model.metrics = dict(blob["metrics"])  # type: ignore[assignment]
-            return model.eval()
-        except Exception:  # a stale or broken cache file: retrain
-            pass
+    """The trained network: shipped with the package, else cached, else trained (then cached).
+
+    ``use_cache=False`` or ``$INFOMECH_RETRAIN`` trains it again; the latter still writes the cache
+    (``make test`` compares that file with the shipped one).
+    """
+    if use_cache and not retrain_requested():
+        for path in (shipped_path(settings), cache_path(settings)):
+            model = _load(path, settings)
+            if model is not None:
+                return model
     model, metrics = train(settings)
     model.metrics = metrics  # type: ignore[assignment]
     if use_cache:
-        _save(path, {"state_dict": model.state_dict(), "metrics": metrics})
+        _save(cache_path(settings), {"state_dict": model.state_dict(), "metrics": metrics})
     return model
+
+
+def save_shipped(model: nn.Module, settings: Settings = Settings()) -> Path:
+    """Write ``model`` as the shipped model for ``settings`` and remove stale shipped files."""
+    path = shipped_path(settings)
+    for old in SHIPPED_DIR.glob("smallcnn-*.pt"):
+        if old != path:
+            old.unlink()
+    _save(path, {"state_dict": model.state_dict(), "metrics": metrics(model)})
+    return path
 
 
 def metrics(model: nn.Module) -> dict[str, Any]:

@@ -131,8 +131,6 @@ def test_filters_rule_branches() -> None:
     assert claim.filters_verdict(res(0.5, 40.0)).word == FAILS
 
 
-@pytest.mark.skipif(not smallcnn.cache_path().is_file(),
-                    reason="SmallCNN not trained yet (the chapter trains and caches it in ~30 s)")
 def test_smallcnn_numbers() -> None:
     s = sp.spectrum("smallcnn")
     assert s.dc_grad_share == pytest.approx(0.635, abs=SHARE_TOL)

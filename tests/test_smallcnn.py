@@ -142,3 +142,35 @@ def test_unwritable_cache_warns_once_and_keeps_the_model(tmp_path, monkeypatch, 
         warnings.simplefilter("error")      # the second time: silent
         smallcnn.trained(SHORT)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a-file"]  # no partial file left behind
+
+
+def test_the_default_model_ships_with_the_package(monkeypatch, tmp_path) -> None:
+    """The book's model ships, under the key of the current code, settings and pins (after a change
+    to smallcnn.py: python tools/ship_smallcnn.py); it is used without training or a cache."""
+    path = smallcnn.shipped_path()
+    assert path.is_file(), f"no shipped SmallCNN {path.name}: run python tools/ship_smallcnn.py"
+    assert sorted(p.name for p in smallcnn.SHIPPED_DIR.glob("smallcnn-*.pt")) == [path.name], \
+        "stale shipped models next to the current one"
+    monkeypatch.setenv("INFOMECH_CACHE_DIR", str(tmp_path))
+    monkeypatch.delenv("INFOMECH_RETRAIN", raising=False)
+    monkeypatch.setattr(smallcnn, "train", lambda s: pytest.fail("trained although a model ships"))
+    model = smallcnn.trained()
+    assert smallcnn.metrics(model)["test_acc"] == pytest.approx(288 / 297, abs=1e-12)
+    assert list(tmp_path.iterdir()) == []          # nothing written to the cache
+
+
+def test_retrain_ignores_the_shipped_and_cached_models(monkeypatch, tmp_path, short_model) -> None:
+    monkeypatch.setenv("INFOMECH_CACHE_DIR", str(tmp_path))
+    monkeypatch.setattr(smallcnn, "SHIPPED_DIR", tmp_path / "shipped")
+    calls = []
+    monkeypatch.setattr(smallcnn, "train", lambda s: calls.append(s) or short_model)
+    smallcnn.save_shipped(short_model[0], SHORT)
+    smallcnn.trained(SHORT)
+    assert calls == []                              # the shipped model is used
+    for value in ("1", "yes"):
+        monkeypatch.setenv("INFOMECH_RETRAIN", value)
+        smallcnn.trained(SHORT)
+    assert len(calls) == 2 and smallcnn.cache_path(SHORT).is_file()  # trained, and cached
+    monkeypatch.setenv("INFOMECH_RETRAIN", "0")
+    smallcnn.trained(SHORT)
+    assert len(calls) == 2
