@@ -23,7 +23,7 @@ CHROMIUM := /usr/bin/chromium
 PIP := $(BIN)/python -m pip --disable-pip-version-check
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 
-.PHONY: help book test venv lint unit nbval nbval-avx2 nbval-sse4 site-test chromium clean
+.PHONY: help book test venv lint unit nbval nbval-avx2 nbval-sse4 site-test book-and-site-test chromium clean
 
 help:
 	@echo "make book   build the executed HTML book into _build/html"
@@ -80,8 +80,8 @@ nbval: $(STAMP)
 	$(call run_pytest,$(NBVAL_ARGS),book/)
 
 # Under the AVX2 emulation the SmallCNN is trained from scratch (INFOMECH_RETRAIN) into $(RETRAINED):
-# the chapter's checked outputs must come out as committed, and the browser phase of `make test`
-# compares the retrained weights bit for bit with the shipped ones (tests/browser/test_book_outputs.py).
+# the chapter's checked outputs must come out as committed, and every retrained weight must equal the
+# shipped model's bit for bit (tests/test_smallcnn.py::test_smallcnn_retrained_under_avx2_...).
 RETRAINED := _build/retrained
 
 nbval-avx2: $(STAMP)
@@ -90,6 +90,8 @@ nbval-avx2: $(STAMP)
 	@INFOMECH_QUIET=1 MPLBACKEND=Agg; export INFOMECH_QUIET MPLBACKEND; export $(EMULATE_AVX2); \
 	INFOMECH_RETRAIN=1 INFOMECH_CACHE_DIR=$(CURDIR)/$(RETRAINED); export INFOMECH_RETRAIN INFOMECH_CACHE_DIR; \
 	$(call run_pytest,$(NBVAL_ARGS),book/)
+	@INFOMECH_CHECK_RETRAINED=$(CURDIR)/$(RETRAINED); export INFOMECH_CHECK_RETRAINED; \
+	$(call run_pytest,-q -p no:cacheprovider tests/test_smallcnn.py -k retrained_under_avx2,tests/test_smallcnn.py)
 
 nbval-sse4: $(STAMP)
 	@echo "nbval again, emulating an SSE4 CPU: $(EMULATE_SSE4)"
@@ -110,20 +112,24 @@ site-test: $(STAMP) chromium
 	$(call run_pytest,-p no:cacheprovider tests/browser,tests/browser)
 	@echo "screenshots of every chapter: _build/screenshots/"
 
-# make test: ruff; then, side by side with one thread each, the unit tests, nbval emulating an AVX2
-# CPU and the book build (which executes every chapter on this CPU's native code paths); then the
-# browser tests, which also compare the book's native execution with the committed outputs of every
-# nbval-checked cell (tests/browser/test_book_outputs.py, nbval's comparison without re-executing).
-# `make nbval` (native nbval) and `make nbval-sse4` stay available on their own.
+# make test: ruff; then, side by side with one thread each: the unit tests; nbval emulating an AVX2
+# CPU (with the SmallCNN retrained); and the book build (every chapter executed on this CPU's native
+# code paths) followed at once by the browser tests, which also compare the book's native execution
+# with the committed outputs of every nbval-checked cell (tests/browser/test_book_outputs.py, nbval's
+# comparison without re-executing). `make nbval` (native) and `make nbval-sse4` stay available.
 test: lint
-	@echo "unit tests, nbval (emulated AVX2) and the book build run side by side; each prints its log when it ends"
+	@echo "side by side: unit tests | nbval (emulated AVX2) | book build, then browser tests; each prints its log when it ends"
 	@start=$$(date +%s); \
 	OMP_NUM_THREADS=$${OMP_NUM_THREADS:-1}; MKL_NUM_THREADS=$${MKL_NUM_THREADS:-1}; \
 	export OMP_NUM_THREADS MKL_NUM_THREADS; \
-	$(MAKE) --no-print-directory -j3 --output-sync=target unit nbval-avx2 book; \
-	mid=$$(date +%s); echo "unit + nbval-avx2 + book: $$((mid - start)) s"; \
-	INFOMECH_CHECK_RETRAINED=$(CURDIR)/$(RETRAINED) $(MAKE) --no-print-directory site-test; \
-	echo "make test: $$(($$(date +%s) - start)) s in all (browser tests $$(($$(date +%s) - mid)) s)"
+	$(MAKE) --no-print-directory -j3 --output-sync=target unit nbval-avx2 book-and-site-test; \
+	echo "make test: $$(($$(date +%s) - start)) s in all"
+
+# (internal) the book, then the browser tests of it: one lane of `make test`
+book-and-site-test:
+	@start=$$(date +%s); $(MAKE) --no-print-directory book; mid=$$(date +%s); \
+	$(MAKE) --no-print-directory site-test; \
+	echo "book $$((mid - start)) s, then browser tests $$(($$(date +%s) - mid)) s"
 
 clean:
 	rm -rf _build

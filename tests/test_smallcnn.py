@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import warnings
 from pathlib import Path
 
@@ -174,3 +175,40 @@ def test_retrain_ignores_the_shipped_and_cached_models(monkeypatch, tmp_path, sh
     monkeypatch.setenv("INFOMECH_RETRAIN", "0")
     smallcnn.trained(SHORT)
     assert len(calls) == 2
+
+
+def retrained_problems(shipped: Path, retrained: Path) -> list[str]:
+    """How the retrained SmallCNN file differs from the shipped one (empty: bit-identical)."""
+    if not retrained.is_file():
+        return [f"no retrained model at {retrained} (make nbval-avx2 trains it)"]
+    a = torch.load(shipped, map_location="cpu", weights_only=True)
+    b = torch.load(retrained, map_location="cpu", weights_only=True)
+    out = [] if a["metrics"] == b["metrics"] else [
+        f"metrics: shipped {a['metrics']} != retrained {b['metrics']}"]
+    if set(a["state_dict"]) != set(b["state_dict"]):
+        return out + ["different parameter names"]
+    for name, w in a["state_dict"].items():
+        if not torch.equal(w, b["state_dict"][name]):
+            out.append(f"{name}: max |difference| {float((w - b['state_dict'][name]).abs().max()):.3g}")
+    return out
+
+
+def test_smallcnn_retrained_under_avx2_is_the_shipped_model(tmp_path) -> None:
+    """``make nbval-avx2`` (part of ``make test``) retrains the SmallCNN from scratch under the AVX2
+    emulation and then runs this test: every weight must equal the shipped model's bit for bit.
+    Without a retrained model to check (``INFOMECH_CHECK_RETRAINED`` names its folder) it skips."""
+    folder = os.environ.get("INFOMECH_CHECK_RETRAINED")
+    if not folder:
+        pytest.skip("no retrained SmallCNN to compare (make nbval-avx2 sets INFOMECH_CHECK_RETRAINED)")
+    shipped = smallcnn.shipped_path()
+    assert shipped.is_file(), f"no shipped SmallCNN {shipped.name}: run python tools/ship_smallcnn.py"
+    problems = retrained_problems(shipped, Path(folder) / shipped.name)
+    assert not problems, "the retrained SmallCNN is not the shipped one:\n" + "\n".join(problems)
+    # negative control: one weight off by one float32 step is reported
+    blob = torch.load(shipped, map_location="cpu", weights_only=True)
+    w = blob["state_dict"]["conv1.weight"]
+    w.view(-1)[0] = torch.nextafter(w.view(-1)[0].float(), torch.tensor(1.0)).double()
+    torch.save(blob, tmp_path / "changed.pt")
+    changed = retrained_problems(shipped, tmp_path / "changed.pt")
+    assert len(changed) == 1 and changed[0].startswith("conv1.weight: max |difference|"), changed
+    assert retrained_problems(shipped, tmp_path / "missing.pt")[0].startswith("no retrained model")
