@@ -37,6 +37,9 @@ BOOK_STYLE = {
     "axes.facecolor": "white",
     "figure.constrained_layout.use": False,
     "mathtext.fontset": "dejavusans",
+    # SVG element ids are hashes salted with a random UUID unless a salt is set: a fixed one makes
+    # the downloadable SVGs byte-identical from build to build
+    "svg.hashsalt": "infomech",
 }
 
 
@@ -56,16 +59,18 @@ def display_scale(fig, column_px: float = COLUMN_PX) -> float:
     return min(1.0, column_px / width_px)
 
 
-def min_font_pt(fig) -> float:
+def min_font_pt(fig, *, draw: bool = True) -> float:
     """Smallest font size (pt) among the figure's visible texts, as drawn (not scaled for display).
 
-    Draws the figure's canvas first (that materialises the tick labels). Tick labels, axis labels,
-    titles, legends, annotations and colour-bar labels all count. Returns ``inf`` for a figure
-    without text.
+    Draws the figure's canvas first (that materialises the tick labels); ``draw=False`` skips the
+    draw for a figure whose tick labels are already materialised (drawn, or measured with
+    ``fig.get_tightbbox``). Tick labels, axis labels, titles, legends, annotations and colour-bar
+    labels all count. Returns ``inf`` for a figure without text.
     """
     from matplotlib.text import Text
 
-    fig.canvas.draw()  # materialise tick labels
+    if draw:
+        fig.canvas.draw()  # materialise tick labels
     sizes = [t.get_fontsize() for t in fig.findobj(Text)
              if t.get_visible() and t.get_text().strip()
              and (t.axes is None or t.axes.get_visible())]

@@ -90,6 +90,20 @@ def test_save_figure_embeds_a_2x_png_svg_and_provenance(outputs, tmp_path):
     assert not plt.fignum_exists(fig.number)  # closed after saving (close=True)
 
 
+def _svg_of_an_image_figure(outputs) -> str:
+    fig, ax = plt.subplots(figsize=(4, 3))
+    ax.imshow(np.arange(16.0).reshape(4, 4))      # images and clip paths get hashed ids
+    pub.save_figure(fig, "svg-fig", chapter="demo", params={})
+    return outputs[-1][1]["infomech"]["svg"]
+
+
+def test_the_svg_is_the_same_every_time(outputs, monkeypatch):
+    first = _svg_of_an_image_figure(outputs)
+    assert "clip-path=" in first and first == _svg_of_an_image_figure(outputs)
+    monkeypatch.setitem(plt.rcParams, "svg.hashsalt", None)    # matplotlib's default: random ids
+    assert _svg_of_an_image_figure(outputs) != _svg_of_an_image_figure(outputs)
+
+
 def test_save_figure_crops_like_matplotlib_and_refuses_illegible_figures(outputs):
     fig, ax = plt.subplots(figsize=(4, 3))
     ax.plot([0, 1], [0, 1])
