@@ -126,6 +126,11 @@ def power_sums_separable(wy: torch.Tensor, wx: torch.Tensor, xs: torch.Tensor, y
     return ax[..., :, None] * ay[..., None, :]
 
 
+#: Indices ``(i, j)`` of the power sums :math:`S_{ij}` in the centre (x, y) and the covariance.
+_FIRST_I, _FIRST_J = [1, 0], [0, 1]
+_SECOND_I, _SECOND_J = [[2, 1], [1, 0]], [[0, 1], [1, 2]]
+
+
 def moments_from_sums(s: ArrayLike) -> tuple[ArrayLike, ArrayLike, ArrayLike]:
     r"""Mass ``(...)``, centre ``(..., 2)`` and covariance ``(..., 2, 2)`` from power sums ``(..., 3, 3)``.
 
@@ -137,14 +142,10 @@ def moments_from_sums(s: ArrayLike) -> tuple[ArrayLike, ArrayLike, ArrayLike]:
     m = s[..., 0, 0]
     zero = m == 0
     safe = lib.where(zero, 1.0, m)
-    ex, ey = s[..., 1, 0] / safe, s[..., 0, 1] / safe
-    exx = s[..., 2, 0] / safe - ex * ex
-    eyy = s[..., 0, 2] / safe - ey * ey
-    exy = s[..., 1, 1] / safe - ex * ey
-    ex, ey, exx, eyy, exy = (lib.where(zero, np.nan, v) for v in (ex, ey, exx, eyy, exy))
-    centre = lib.stack([ex, ey], -1)
-    cov = lib.stack([lib.stack([exx, exy], -1), lib.stack([exy, eyy], -1)], -2)
-    return m, centre, cov
+    centre = s[..., _FIRST_I, _FIRST_J] / safe[..., None]  # (S_10, S_01) / M
+    cov = (s[..., _SECOND_I, _SECOND_J] / safe[..., None, None]  # ((S_20, S_11), (S_11, S_02)) / M
+           - centre[..., :, None] * centre[..., None, :])
+    return m, lib.where(zero[..., None], np.nan, centre), lib.where(zero[..., None, None], np.nan, cov)
 
 
 def mass(x: ArrayLike, weights: Weights = "abs") -> ArrayLike:
