@@ -127,8 +127,8 @@ def power_sums_separable(wy: torch.Tensor, wx: torch.Tensor, xs: torch.Tensor, y
 
 
 #: Indices ``(i, j)`` of the power sums :math:`S_{ij}` in the centre (x, y) and the covariance.
-_FIRST_I, _FIRST_J = [1, 0], [0, 1]
-_SECOND_I, _SECOND_J = [[2, 1], [1, 0]], [[0, 1], [1, 2]]
+_FIRST_I, _FIRST_J = np.array([1, 0]), np.array([0, 1])
+_SECOND_I, _SECOND_J = np.array([[2, 1], [1, 0]]), np.array([[0, 1], [1, 2]])
 
 
 def moments_from_sums(s: ArrayLike) -> tuple[ArrayLike, ArrayLike, ArrayLike]:
@@ -260,4 +260,5 @@ def steady_state_speed(displacement: ArrayLike, period: int = 1) -> ArrayLike:
     wts = tc / (tc * tc).sum()
     if is_torch(d):
         return torch.tensordot(torch.as_tensor(wts, dtype=d.dtype, device=d.device), d[ts], dims=1)
-    return np.tensordot(wts, d[ts], axes=1)
+    # the product np.tensordot(wts, d[ts], axes=1) makes, without its reshaping overhead
+    return np.dot(wts[None], d[ts].reshape(ts.size, -1)).reshape(d.shape[1:])

@@ -842,6 +842,7 @@ def run_separable(plan: Plan, boxes: list[Box], split: SeparableSplit, coords: _
     if split.act_on_rows.any() and active == 1:
         raise ValueError("run_separable: all kernels must put the activation on one factor")
     act = _INPLACE[plan.act_name] if plan.act_name != "none" else None
+    both = plan.act_name == "relu"  # the identity on the passive factor (>= 0; keeps -0.0): one call
     # Layout z[i, t, c, j]: factor i (0: f over rows, 1: g over columns) of kernel j at step t and
     # padded position c (window position c - r): positions outer, kernels inner, so the window of
     # a step is one contiguous block of (positions x k) values per factor, a tap is a shift of that
@@ -892,7 +893,7 @@ def run_separable(plan: Plan, boxes: list[Box], split: SeparableSplit, coords: _
         if hi > r + cut:  # beyond the shorter factor's window: the image border, zero padding
             flat(short, t + 1, r + cut, hi).zero_()
         if act is not None:
-            act(flat(active, t + 1, lo, hi))
+            act(out if both else flat(active, t + 1, lo, hi))
         if plan.rescale and not deferred:
             cur = z[:, t]  # (2, Lp, k), zeros outside the windows
             s1 = cur.sum(-2).prod(0)
@@ -900,7 +901,6 @@ def run_separable(plan: Plan, boxes: list[Box], split: SeparableSplit, coords: _
             var = torch.addcmul(s2 * npix, s1, s1, value=-1).clamp_min_(0)  # N^2 var
             std = var.sqrt_().div_(npix)
             z[active, t + 1].div_(std.masked_fill_(std == 0, 1))
-    f, g = z[0].narrow(1, r, h), z[1].narrow(1, r, w)  # (T+1, h, k), (T+1, w, k)
     # weights of a non-negative factor are the factor (passive ones always are; active ones after
     # relu/abs from a non-negative start): no |.| temporaries
     nonneg = plan.act_name in _NONNEGATIVE and bool((split.g0 if active else split.f0).min() >= 0)
@@ -931,7 +931,7 @@ def run_separable(plan: Plan, boxes: list[Box], split: SeparableSplit, coords: _
         std = np.sqrt(np.maximum(s2 / npix - (s1 / npix) ** 2, 0))[:-1]  # std(y_t), t < T
         inside = (std >= 1e-250) & (std <= 1e250)
         if not inside.all():  # out of range is fine for an empty y_t (s2 may underflow)
-            empty = ~((f != 0).any(-2) & (g != 0).any(-2))[:-1].cpu().numpy()
+            empty = ~((z[0, :, r:r + h] != 0).any(-2) & (z[1, :, r:r + w] != 0).any(-2))[:-1].cpu().numpy()
             safe = inside | empty
             safe[0] |= std[0] == 0  # x_0 is the caller's: std 0 means "divide by 1", as below
             if not safe.all():
@@ -942,22 +942,26 @@ def run_separable(plan: Plan, boxes: list[Box], split: SeparableSplit, coords: _
     sums = ax[..., :3, None] * ay[..., None, :3]  # S_ij = (sum_x w x^i)(sum_y w y^j)
     row = ax[..., :2] * ay[..., 3:]  # the central row's weight (0 outside the window) x sum_x w x^i
 
-    def scaled(t: int) -> torch.Tensor:
-        return torch.as_tensor(scale[t], dtype=dtype, device=dev)
+    def factors(t: int) -> tuple[torch.Tensor, torch.Tensor]:
+        """``f_t`` (k, h) and ``g_t`` (k, w) on the final window (views of ``z``)."""
+        return (z.as_strided((k, h), (1, k), t * s1_ + r * k),
+                z.as_strided((k, w), (1, k), s0 + t * s1_ + r * k))
 
-    frames = {t: _window(f[t].t(), g[t].t(), boxes[t], boxes[T]) * scaled(t)[:, None, None]
-              for t in plan.frames}
-    return ChunkRun(sums, row, _Outer(f[T].t(), g[T].t(), scaled(T)), frames)
+    frames = {t: _window(*factors(t), boxes[t], boxes[T])
+              * torch.as_tensor(scale[t], dtype=dtype, device=dev)[:, None, None] for t in plan.frames}
+    return ChunkRun(sums, row, _Outer(*factors(T), scale[T]), frames)
 
 
 class _Outer:
-    """A state ``c f ⊗ g`` (k, h, w) kept as its factors until asked for (``.cpu().numpy()``)."""
+    """A state ``c f ⊗ g`` (k, h, w) kept as its factors until asked for (``.cpu().numpy()``);
+    ``c`` (k,) numpy."""
 
-    def __init__(self, f: torch.Tensor, g: torch.Tensor, c: torch.Tensor) -> None:
+    def __init__(self, f: torch.Tensor, g: torch.Tensor, c: np.ndarray) -> None:
         self.f, self.g, self.c = f, g, c  # the state is c_i f_i ⊗ g_i
 
     def cpu(self) -> torch.Tensor:
-        return (self.f[:, :, None] * self.g[:, None, :] * self.c[:, None, None]).cpu()
+        c = torch.as_tensor(self.c, dtype=self.f.dtype, device=self.f.device)
+        return (self.f[:, :, None] * self.g[:, None, :] * c[:, None, None]).cpu()
 
 
 def _window(f: torch.Tensor, g: torch.Tensor, b: Box, full: Box) -> torch.Tensor:
@@ -1106,6 +1110,18 @@ def _host(a: np.ndarray | torch.Tensor) -> np.ndarray:
     return a if isinstance(a, np.ndarray) else a.cpu().numpy()
 
 
+def _gather(records: list[np.ndarray | torch.Tensor], sels: list[slice | np.ndarray],
+            shape: tuple[int, ...]) -> np.ndarray:
+    """The runs' records (kernels on axis 1, at ``sels``) as one ``shape`` array in kernel order;
+    a single run's record as it is."""
+    if len(records) == 1:
+        return _host(records[0])
+    out = np.empty(shape)
+    for sel, rec in zip(sels, records, strict=True):
+        out[:, sel] = _host(rec)
+    return out
+
+
 def _assemble(plan: Plan, boxes: list[Box], runs: list[tuple[list[int], ChunkRun]],
               separable: np.ndarray) -> Trajectory:
     """Gather the chunks' records into a :class:`Trajectory` (kernel order restored); ``runs``:
@@ -1116,14 +1132,13 @@ def _assemble(plan: Plan, boxes: list[Box], runs: list[tuple[list[int], ChunkRun
     H, W = plan.shape
     y0, y1, x0, x1 = boxes[-1]
     np_dtype = np.float64 if plan.img.dtype == torch.float64 else np.float32
-    sums = np.empty((T + 1, K, 3, 3))
-    row = np.empty((T + 1, K, 2))
+    sels = [slice(idx[0], idx[-1] + 1) if idx[-1] - idx[0] + 1 == len(idx) else np.asarray(idx)
+            for idx, _ in runs]
+    sums = _gather([run.sums for _, run in runs], sels, (T + 1, K, 3, 3))
+    row = _gather([run.row for _, run in runs], sels, (T + 1, K, 2))
     kept = {t: np.zeros((K, H, W), dtype=np_dtype) for t in plan.frames}
     parts = []
-    for idx, run in runs:
-        sel = slice(idx[0], idx[-1] + 1) if idx[-1] - idx[0] + 1 == len(idx) else np.asarray(idx)
-        sums[:, sel] = _host(run.sums)
-        row[:, sel] = _host(run.row)
+    for sel, (_, run) in zip(sels, runs, strict=True):
         parts.append((sel, run.final))
         for t, fr in run.frames.items():
             b = boxes[t]
