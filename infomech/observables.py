@@ -19,6 +19,7 @@ All functions take ``(..., H, W)`` numpy arrays or torch tensors and return the 
 
 from __future__ import annotations
 
+import functools
 from typing import Literal
 
 import numpy as np
@@ -141,11 +142,15 @@ def moments_from_sums(s: ArrayLike) -> tuple[ArrayLike, ArrayLike, ArrayLike]:
     lib = torch if is_torch(s) else np
     m = s[..., 0, 0]
     zero = m == 0
-    safe = lib.where(zero, 1.0, m)
+    empty = bool(zero.any())
+    safe = lib.where(zero, 1.0, m) if empty else m
     centre = s[..., _FIRST_I, _FIRST_J] / safe[..., None]  # (S_10, S_01) / M
     cov = (s[..., _SECOND_I, _SECOND_J] / safe[..., None, None]  # ((S_20, S_11), (S_11, S_02)) / M
            - centre[..., :, None] * centre[..., None, :])
-    return m, lib.where(zero[..., None], np.nan, centre), lib.where(zero[..., None, None], np.nan, cov)
+    if empty:
+        centre = lib.where(zero[..., None], np.nan, centre)
+        cov = lib.where(zero[..., None, None], np.nan, cov)
+    return m, centre, cov
 
 
 def mass(x: ArrayLike, weights: Weights = "abs") -> ArrayLike:
@@ -235,6 +240,24 @@ def speed(centres: ArrayLike, *, vector: bool = True) -> ArrayLike:
     return (lib.sqrt((d * d).sum(-1)) if vector else lib.abs(d)) / T
 
 
+@functools.lru_cache(maxsize=256)
+def _slope_weights(T: int, period: int) -> tuple[np.ndarray, np.ndarray]:
+    r"""Times ``ts`` and weights ``w`` of the least-squares slope :math:`\sum_i w_i d(t_i)` of
+    :func:`steady_state_speed` for ``T`` steps (read-only arrays; memoised: a pure function of two
+    integers, the same for every run of that length)."""
+    ts = np.arange(int(np.ceil(T / 2)), T + 1)
+    ts = ts[ts % period == 0]
+    if ts.size < 2:
+        ts = np.arange(0, T + 1, period)[-2:]
+    if ts.size < 2:
+        raise ValueError(f"steady-state speed needs two multiples of period {period} within {T} steps")
+    tc = ts - ts.mean()
+    wts = tc / (tc * tc).sum()
+    ts.setflags(write=False)
+    wts.setflags(write=False)
+    return ts, wts
+
+
 def steady_state_speed(displacement: ArrayLike, period: int = 1) -> ArrayLike:
     r"""Least-squares slope of displacement against t over the second half of the steps.
 
@@ -250,14 +273,7 @@ def steady_state_speed(displacement: ArrayLike, period: int = 1) -> ArrayLike:
     T = d.shape[0] - 1
     if T < 1:
         raise ValueError("steady-state speed needs at least one step")
-    ts = np.arange(int(np.ceil(T / 2)), T + 1)
-    ts = ts[ts % int(period) == 0]
-    if ts.size < 2:
-        ts = np.arange(0, T + 1, int(period))[-2:]
-    if ts.size < 2:
-        raise ValueError(f"steady-state speed needs two multiples of period {period} within {T} steps")
-    tc = ts - ts.mean()
-    wts = tc / (tc * tc).sum()
+    ts, wts = _slope_weights(T, int(period))
     if is_torch(d):
         return torch.tensordot(torch.as_tensor(wts, dtype=d.dtype, device=d.device), d[ts], dims=1)
     # the product np.tensordot(wts, d[ts], axes=1) makes, without its reshaping overhead

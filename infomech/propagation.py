@@ -270,7 +270,9 @@ class Trajectory:
 def distance(displacement: np.ndarray, measure: str = "2d") -> np.ndarray:
     """``|mu(t) - mu(0)|`` (T+1, K) from a displacement (:meth:`Trajectory.displacement`):
     the Euclidean norm of (T+1, K, 2) for ``"2d"``, the absolute value of (T+1, K) for ``"row"``."""
-    return np.linalg.norm(displacement, axis=-1) if measure == "2d" else np.abs(displacement)
+    d = displacement
+    # the Euclidean norm as np.linalg.norm(d, axis=-1) computes it, without its overhead
+    return np.sqrt((d * d).sum(axis=-1)) if measure == "2d" else np.abs(d)
 
 
 # --------------------------------------------------------------------------------------------
@@ -716,15 +718,13 @@ def rank1(k: ArrayLike, rtol: float = RANK1_RTOL) -> tuple[np.ndarray, np.ndarra
     m, n = k.shape[-2:]
     lead = k.shape[:-2]
     km = k.reshape(-1, m, n)  # one batch axis: plain integer indexing below
-    flat = np.abs(km).reshape(-1, m * n)
-    piv = flat.argmax(axis=-1)
     b = np.arange(km.shape[0])
-    top = flat[b, piv]
-    i, j = piv // n, piv % n
+    i, j = np.divmod(np.abs(km).reshape(-1, m * n).argmax(axis=-1), n)
     v = km[b, i]  # (B, n): the pivot row
     p = v[b, j]
+    top = np.abs(p)  # max |k|
     u = km[b, :, j] / np.where(p == 0, 1.0, p)[:, None]  # (B, m): the pivot column over the pivot
-    err = np.abs(km - u[:, :, None] * v[:, None, :]).reshape(flat.shape).max(axis=-1)
+    err = np.abs(km - u[:, :, None] * v[:, None, :]).max(axis=(1, 2))
     ok = (err <= rtol * top) & (top > 0)
     return u.reshape(*lead, m), v.reshape(*lead, n), ok.reshape(lead)
 
@@ -983,7 +983,10 @@ def observables_from_sums(sums: np.ndarray, row: np.ndarray
     rm = row[..., 0]
     empty = rm == 0
     with np.errstate(invalid="ignore", divide="ignore"):
-        rc = np.where(empty, np.nan, row[..., 1] / np.where(empty, 1.0, rm))
+        if empty.any():
+            rc = np.where(empty, np.nan, row[..., 1] / np.where(empty, 1.0, rm))
+        else:
+            rc = row[..., 1] / rm
     return m, c, cov, rc
 
 

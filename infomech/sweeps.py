@@ -128,9 +128,10 @@ def speed_rows(tr: Trajectory, times: Sequence[int], c: float, measure: str,
     else:
         vx = vy = np.full_like(v, np.nan)
     key, values = label
+    v_c = v / c
     return {"t": np.repeat(ts.astype(float), dist.shape[1]), key: np.tile(values, n), "speed": v,
-            "steady_speed": np.tile(steady, n), "c": np.full_like(v, c), "v_over_c": v / c,
-            "v_over_c_sq": (v / c) ** 2, "velocity_x": vx, "velocity_y": vy}
+            "steady_speed": np.tile(steady, n), "c": np.full_like(v, c), "v_over_c": v_c,
+            "v_over_c_sq": v_c ** 2, "velocity_x": vx, "velocity_y": vy}
 
 
 def speed_sweep(
