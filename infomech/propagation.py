@@ -349,9 +349,10 @@ def _schedule(kernels: Any, dtype: torch.dtype, device: torch.device) -> torch.T
         raise ValueError(f"kernels must have odd size to have a centre; got {n0} x {n1} "
                          "(embed even kernels, e.g. kernels.alternating_2x2)")
     out = torch.stack(ts) if len(ts) > 1 else ts[0][None]
-    if not _all_finite(out):
+    host = out.numpy() if out.device.type == "cpu" and not out.requires_grad else out.detach().cpu().numpy()
+    if not _all_finite(host):
         raise ValueError("kernels contain NaN or Inf")
-    alive = out.detach().cpu().numpy().reshape(len(ts), K, -1).any(axis=-1).all(axis=0)  # (K,)
+    alive = host.reshape(len(ts), K, -1).any(axis=-1).all(axis=0)  # (K,)
     if not alive.all():  # some phase of a kernel is all zeros
         raise ValueError(f"kernels {np.flatnonzero(~alive).tolist()[:5]} are all zeros: "
                          "they erase the image (zero mass)")
@@ -705,6 +706,13 @@ def run_dense_tree(plan: Plan, boxes: list[Box], ks: torch.Tensor, start: torch.
     return leaves
 
 
+def _host64(t: torch.Tensor) -> np.ndarray:
+    """``t`` as a float64 numpy array (a view when it already is one on the CPU)."""
+    if t.device.type == "cpu" and t.dtype == torch.float64 and not t.requires_grad:
+        return t.numpy()
+    return t.detach().cpu().double().numpy()
+
+
 def rank1(k: ArrayLike, rtol: float = RANK1_RTOL) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     r"""Pivot factors of ``k`` (..., m, n): ``u`` (..., m), ``v`` (..., n) and ``ok`` (...) bool.
 
@@ -714,7 +722,7 @@ def rank1(k: ArrayLike, rtol: float = RANK1_RTOL) -> tuple[np.ndarray, np.ndarra
     tolerance). This bounds the kernel actually applied, which a singular-value ratio alone does not.
     Computed in numpy float64 (kernels are small).
     """
-    k = k.detach().cpu().double().numpy() if is_torch(k) else np.asarray(k, dtype=float)
+    k = _host64(k) if is_torch(k) else np.asarray(k, dtype=float)
     m, n = k.shape[-2:]
     lead = k.shape[:-2]
     km = k.reshape(-1, m, n)  # one batch axis: plain integer indexing below
@@ -807,6 +815,10 @@ def separable_split(plan: Plan) -> SeparableSplit | None:
     if idx.size < use.size:
         u, v, act_on_rows = u[:, idx], v[:, idx], act_on_rows[idx]
     return SeparableSplit(idx, u, v, act_on_rows, f0, g0)
+
+
+#: Exponents (3, 1) of the power basis ``[1, v, v^2]`` of the separable path's moments.
+_POWERS = np.arange(3)[:, None]
 
 
 def run_separable(plan: Plan, boxes: list[Box], split: SeparableSplit, coords: _Coords,
@@ -907,10 +919,8 @@ def run_separable(plan: Plan, boxes: list[Box], split: SeparableSplit, coords: _
     # moments of both factors in one product over the padded positions (zeros outside the windows):
     # m[i, t, j] (k,) = sum_c e_j(c) w_i(c), e = [1, y, y^2, central row] for f, [1, x, x^2, 0] for g
     basis = np.zeros((2, 1, 4, Lp))
-    ys = np.arange(Y0, Y1) - (H - 1) / 2
-    xs = np.arange(X0, X1) - (W - 1) / 2
-    basis[0, 0, :3, r:r + h] = ys ** np.arange(3)[:, None]
-    basis[1, 0, :3, r:r + w] = xs ** np.arange(3)[:, None]
+    basis[0, 0, :3, r:r + h] = (np.arange(Y0, Y1) - (H - 1) / 2) ** _POWERS
+    basis[1, 0, :3, r:r + w] = (np.arange(X0, X1) - (W - 1) / 2) ** _POWERS
     rr = coords.row - Y0
     if 0 <= rr < h:
         basis[0, 0, 3, r + rr] = 1.0
