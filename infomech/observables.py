@@ -274,7 +274,8 @@ def steady_state_speed(displacement: ArrayLike, period: int = 1) -> ArrayLike:
     if T < 1:
         raise ValueError("steady-state speed needs at least one step")
     ts, wts = _slope_weights(T, int(period))
-    if is_torch(d):
-        return torch.tensordot(torch.as_tensor(wts, dtype=d.dtype, device=d.device), d[ts], dims=1)
+    if is_torch(d):  # copies of the memoised (read-only) arrays: torch does not share those
+        return torch.tensordot(torch.tensor(wts, dtype=d.dtype, device=d.device),
+                               d[torch.tensor(ts, device=d.device)], dims=1)
     # the product np.tensordot(wts, d[ts], axes=1) makes, without its reshaping overhead
     return np.dot(wts[None], d[ts].reshape(ts.size, -1)).reshape(d.shape[1:])

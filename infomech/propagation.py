@@ -11,9 +11,11 @@ with :math:`\star` the cross-correlation of CNN frameworks, zero ("SAME") paddin
 channel per kernel. Many kernels run at once (kernel ``i`` acts on channel ``i``); kernels may
 change with the step (a *schedule*, cycled: bipolar runs, the 2x2 alternating placement).
 
-:func:`propagate` is four named steps: :func:`validate` the inputs, :func:`light_cone_windows`,
-a run per chunk of kernels (:func:`run_dense` or, where it is exact, :func:`run_separable`), and
-the observables from the recorded power sums (:func:`observables_from_sums`).
+:func:`propagate` is four named steps: :func:`validate` the inputs, then (:func:`run_plan`)
+:func:`light_cone_windows`, a run per chunk of kernels (:func:`run_dense` or, where it is exact,
+:func:`run_separable`), and the observables from the recorded power sums
+(:func:`observables_from_sums`). A caller that checks the validated plan first (the sweeps refuse
+runs whose light cone reaches the border) calls the two halves itself.
 
 Light cone. A kernel of radius ``r`` moves nothing farther than ``r`` pixels per step, so after
 ``t`` steps the state vanishes outside the initial support grown by ``r*t``. When the activation

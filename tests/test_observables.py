@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pytest
 import torch
@@ -59,3 +61,7 @@ def test_steady_state_slope_is_least_squares_and_its_weights_are_read_only():
     assert O.steady_state_speed(d, 2) == pytest.approx(np.polyfit(t[::2], d[t[::2]], 1)[0], rel=1e-12)
     ts, w = O._slope_weights(8, 1)  # memoised per (T, period): shared by every run of that length
     assert not ts.flags.writeable and not w.flags.writeable
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # torch warns when handed a read-only array to share
+        v = O.steady_state_speed(torch.as_tensor(d), 2)
+    assert float(v) == pytest.approx(O.steady_state_speed(d, 2), rel=1e-12)
