@@ -93,7 +93,11 @@ def dct2(k: Array) -> Array:
 
 def idct2(t: Array) -> Array:
     r"""Inverse of :func:`dct2`: :math:`k = C^\top T C`."""
-    t = _real_kernel(t, "coefficients")
+    return _idct2(_real_kernel(t, "coefficients"))
+
+
+def _idct2(t: Array) -> Array:
+    """:func:`idct2` of coefficients already known to be a real floating ``(..., n, n)`` array."""
     c = _matrix_like(t.shape[-1], t)
     return c.T @ t @ c
 

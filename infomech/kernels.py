@@ -19,7 +19,7 @@ import torch
 
 from . import validate
 from ._array import Array, as_kernel, flip
-from .dct import idct2, named_basis
+from .dct import _idct2, named_basis
 from .decomposition import sym_anti
 
 _beta2_array = validate.beta2
@@ -84,7 +84,7 @@ def dct_beta(beta2: float | np.ndarray, n: int = 3, *, odd_basis: tuple[int, int
             raise validate.ParameterError("theta", f"has {th.size} angles for {b.size} beta2 values: "
                                           "give one beta2, or one angle per beta2")
         b, th = np.broadcast_arrays(b, th)
-    steered = bool(np.any(th != 0))
+    steered = bool((th != 0).any())
     if steered and (u, v) != (0, 1):
         raise validate.ParameterError("theta", "steers the gradients (0,1) and (1,0): use it only "
                                       f"with odd_basis=(0, 1); got odd_basis=({u}, {v})")
@@ -95,7 +95,7 @@ def dct_beta(beta2: float | np.ndarray, n: int = 3, *, odd_basis: tuple[int, int
     else:
         t[..., 0, 1] = np.sqrt(b) * np.cos(th)
         t[..., 1, 0] = np.sqrt(b) * np.sin(th)
-    k = idct2(t)
+    k = _idct2(t)  # t is built here: no checks needed
     # exact zeros where the DC and gradient cancel (round-off would leave +-3e-17, which flips
     # the sign of a weight that is exactly 0 in exact arithmetic, e.g. the right column at 0.4)
     return np.where(np.abs(k) < 1e-14, 0.0, k)

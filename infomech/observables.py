@@ -19,6 +19,7 @@ All functions take ``(..., H, W)`` numpy arrays or torch tensors and return the 
 
 from __future__ import annotations
 
+import functools
 from typing import Literal
 
 import numpy as np
@@ -126,6 +127,11 @@ def power_sums_separable(wy: torch.Tensor, wx: torch.Tensor, xs: torch.Tensor, y
     return ax[..., :, None] * ay[..., None, :]
 
 
+#: Indices ``(i, j)`` of the power sums :math:`S_{ij}` in the centre (x, y) and the covariance.
+_FIRST_I, _FIRST_J = np.array([1, 0]), np.array([0, 1])
+_SECOND_I, _SECOND_J = np.array([[2, 1], [1, 0]]), np.array([[0, 1], [1, 2]])
+
+
 def moments_from_sums(s: ArrayLike) -> tuple[ArrayLike, ArrayLike, ArrayLike]:
     r"""Mass ``(...)``, centre ``(..., 2)`` and covariance ``(..., 2, 2)`` from power sums ``(..., 3, 3)``.
 
@@ -136,14 +142,14 @@ def moments_from_sums(s: ArrayLike) -> tuple[ArrayLike, ArrayLike, ArrayLike]:
     lib = torch if is_torch(s) else np
     m = s[..., 0, 0]
     zero = m == 0
-    safe = lib.where(zero, 1.0, m)
-    ex, ey = s[..., 1, 0] / safe, s[..., 0, 1] / safe
-    exx = s[..., 2, 0] / safe - ex * ex
-    eyy = s[..., 0, 2] / safe - ey * ey
-    exy = s[..., 1, 1] / safe - ex * ey
-    ex, ey, exx, eyy, exy = (lib.where(zero, np.nan, v) for v in (ex, ey, exx, eyy, exy))
-    centre = lib.stack([ex, ey], -1)
-    cov = lib.stack([lib.stack([exx, exy], -1), lib.stack([exy, eyy], -1)], -2)
+    empty = bool(zero.any())
+    safe = lib.where(zero, 1.0, m) if empty else m
+    centre = s[..., _FIRST_I, _FIRST_J] / safe[..., None]  # (S_10, S_01) / M
+    cov = (s[..., _SECOND_I, _SECOND_J] / safe[..., None, None]  # ((S_20, S_11), (S_11, S_02)) / M
+           - centre[..., :, None] * centre[..., None, :])
+    if empty:
+        centre = lib.where(zero[..., None], np.nan, centre)
+        cov = lib.where(zero[..., None, None], np.nan, cov)
     return m, centre, cov
 
 
@@ -234,6 +240,24 @@ def speed(centres: ArrayLike, *, vector: bool = True) -> ArrayLike:
     return (lib.sqrt((d * d).sum(-1)) if vector else lib.abs(d)) / T
 
 
+@functools.lru_cache(maxsize=256)
+def _slope_weights(T: int, period: int) -> tuple[np.ndarray, np.ndarray]:
+    r"""Times ``ts`` and weights ``w`` of the least-squares slope :math:`\sum_i w_i d(t_i)` of
+    :func:`steady_state_speed` for ``T`` steps (read-only arrays; memoised: a pure function of two
+    integers, the same for every run of that length)."""
+    ts = np.arange(int(np.ceil(T / 2)), T + 1)
+    ts = ts[ts % period == 0]
+    if ts.size < 2:
+        ts = np.arange(0, T + 1, period)[-2:]
+    if ts.size < 2:
+        raise ValueError(f"steady-state speed needs two multiples of period {period} within {T} steps")
+    tc = ts - ts.mean()
+    wts = tc / (tc * tc).sum()
+    ts.setflags(write=False)
+    wts.setflags(write=False)
+    return ts, wts
+
+
 def steady_state_speed(displacement: ArrayLike, period: int = 1) -> ArrayLike:
     r"""Least-squares slope of displacement against t over the second half of the steps.
 
@@ -249,14 +273,9 @@ def steady_state_speed(displacement: ArrayLike, period: int = 1) -> ArrayLike:
     T = d.shape[0] - 1
     if T < 1:
         raise ValueError("steady-state speed needs at least one step")
-    ts = np.arange(int(np.ceil(T / 2)), T + 1)
-    ts = ts[ts % int(period) == 0]
-    if ts.size < 2:
-        ts = np.arange(0, T + 1, int(period))[-2:]
-    if ts.size < 2:
-        raise ValueError(f"steady-state speed needs two multiples of period {period} within {T} steps")
-    tc = ts - ts.mean()
-    wts = tc / (tc * tc).sum()
-    if is_torch(d):
-        return torch.tensordot(torch.as_tensor(wts, dtype=d.dtype, device=d.device), d[ts], dims=1)
-    return np.tensordot(wts, d[ts], axes=1)
+    ts, wts = _slope_weights(T, int(period))
+    if is_torch(d):  # copies of the memoised (read-only) arrays: torch does not share those
+        return torch.tensordot(torch.tensor(wts, dtype=d.dtype, device=d.device),
+                               d[torch.tensor(ts, device=d.device)], dims=1)
+    # the product np.tensordot(wts, d[ts], axes=1) makes, without its reshaping overhead
+    return np.dot(wts[None], d[ts].reshape(ts.size, -1)).reshape(d.shape[1:])

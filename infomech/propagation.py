@@ -11,9 +11,11 @@ with :math:`\star` the cross-correlation of CNN frameworks, zero ("SAME") paddin
 channel per kernel. Many kernels run at once (kernel ``i`` acts on channel ``i``); kernels may
 change with the step (a *schedule*, cycled: bipolar runs, the 2x2 alternating placement).
 
-:func:`propagate` is four named steps: :func:`validate` the inputs, :func:`light_cone_windows`,
-a run per chunk of kernels (:func:`run_dense` or, where it is exact, :func:`run_separable`), and
-the observables from the recorded power sums (:func:`observables_from_sums`).
+:func:`propagate` is four named steps: :func:`validate` the inputs, then (:func:`run_plan`)
+:func:`light_cone_windows`, a run per chunk of kernels (:func:`run_dense` or, where it is exact,
+:func:`run_separable`), and the observables from the recorded power sums
+(:func:`observables_from_sums`). A caller that checks the validated plan first (the sweeps refuse
+runs whose light cone reaches the border) calls the two halves itself.
 
 Light cone. A kernel of radius ``r`` moves nothing farther than ``r`` pixels per step, so after
 ``t`` steps the state vanishes outside the initial support grown by ``r*t``. When the activation
@@ -96,7 +98,7 @@ import torch.nn.functional as F
 from ._array import ArrayLike, is_torch
 from .observables import Weights, isotropy, moments_from_sums, power_basis, spread2, weights_of
 from .observables import steady_state_speed as _steady
-from .progress import progress
+from .progress import progress, progress_enabled
 
 Activation = str | Callable[[torch.Tensor], torch.Tensor]
 Box = tuple[int, int, int, int]
@@ -234,8 +236,7 @@ class Trajectory:
 
     def distance(self, measure: str = "2d") -> np.ndarray:
         """``|mu(t) - mu(0)|``, shape (T+1, K)."""
-        d = self.displacement(measure)
-        return np.linalg.norm(d, axis=-1) if measure == "2d" else np.abs(d)
+        return distance(self.displacement(measure), measure)
 
     def speed(self, measure: str = "2d") -> np.ndarray:
         """Mean speed ``|mu(T) - mu(0)| / T`` in px/step, shape (K,)."""
@@ -250,7 +251,11 @@ class Trajectory:
         schedule (the 2x2 placement) does not bias the slope. NaN when the run is too short to hold
         one full cycle.
         """
-        d = self.distance(measure)
+        return self.steady_speed_of(self.distance(measure))
+
+    def steady_speed_of(self, d: np.ndarray) -> np.ndarray:
+        """:meth:`steady_state_speed` of a distance ``d`` (T+1, K) of this run (e.g. one already
+        computed with :meth:`distance`)."""
         if self.steps < self.period:
             return np.full(d.shape[1:], np.nan)
         return _steady(d, self.period)
@@ -262,6 +267,14 @@ class Trajectory:
     def isotropy(self) -> np.ndarray:
         """Isotropy ratio of the covariance per step, (T+1, K)."""
         return isotropy(self.covariance)
+
+
+def distance(displacement: np.ndarray, measure: str = "2d") -> np.ndarray:
+    """``|mu(t) - mu(0)|`` (T+1, K) from a displacement (:meth:`Trajectory.displacement`):
+    the Euclidean norm of (T+1, K, 2) for ``"2d"``, the absolute value of (T+1, K) for ``"row"``."""
+    d = displacement
+    # the Euclidean norm as np.linalg.norm(d, axis=-1) computes it, without its overhead
+    return np.sqrt((d * d).sum(axis=-1)) if measure == "2d" else np.abs(d)
 
 
 # --------------------------------------------------------------------------------------------
@@ -297,15 +310,16 @@ def _as_tensor(a: ArrayLike, dtype: torch.dtype, device: torch.device) -> torch.
     return torch.as_tensor(np.ascontiguousarray(a, dtype=float), dtype=dtype, device=device)
 
 
-def _all_finite(t: torch.Tensor) -> bool:
-    """``isfinite(t).all()``; through numpy on the CPU (a view; faster than torch for small arrays).
+def _all_finite(t: ArrayLike) -> bool:
+    """``isfinite(t).all()`` of a numpy array or tensor; through numpy on the CPU (a view; faster
+    than torch for small arrays).
 
     A finite sum proves every entry finite (an inf or NaN makes the sum inf or NaN), so one
     reduction answers the usual case; only a non-finite sum (which may be an overflow) is
     checked entry by entry.
     """
-    if t.device.type == "cpu":
-        a = t.numpy()
+    if not is_torch(t) or t.device.type == "cpu":
+        a = t.numpy() if is_torch(t) else t
         return bool(np.isfinite(a.sum())) or bool(np.isfinite(a).all())
     return bool(torch.isfinite(t).all())
 
@@ -336,36 +350,47 @@ def _schedule(kernels: Any, dtype: torch.dtype, device: torch.device) -> torch.T
     if n0 % 2 == 0:
         raise ValueError(f"kernels must have odd size to have a centre; got {n0} x {n1} "
                          "(embed even kernels, e.g. kernels.alternating_2x2)")
-    out = torch.stack(ts)
-    if not _all_finite(out):
+    out = torch.stack(ts) if len(ts) > 1 else ts[0][None]
+    host = out.numpy() if out.device.type == "cpu" and not out.requires_grad else out.detach().cpu().numpy()
+    if not _all_finite(host):
         raise ValueError("kernels contain NaN or Inf")
-    dead = ~out.detach().cpu().numpy().any(axis=(-2, -1)).all(axis=0)  # (K,): some phase all zeros
-    if dead.any():
-        raise ValueError(f"kernels {np.flatnonzero(dead).tolist()[:5]} are all zeros: "
+    alive = host.reshape(len(ts), K, -1).any(axis=-1).all(axis=0)  # (K,)
+    if not alive.all():  # some phase of a kernel is all zeros
+        raise ValueError(f"kernels {np.flatnonzero(~alive).tolist()[:5]} are all zeros: "
                          "they erase the image (zero mass)")
     return out
 
 
 def _zero_mass(img: torch.Tensor, weights: Weights, occupied: np.ndarray) -> bool:
     """Whether some image has zero total weight; ``occupied`` (n,): which images have a non-zero
-    pixel (:func:`_occupancy`), the answer for ``abs``."""
+    pixel (:func:`_scan`), the answer for ``abs``."""
     if weights == "abs":
         return not bool(occupied.all())
     flat = img.reshape(img.shape[0], -1)
     return bool((weights_of(flat, weights).sum(dim=-1) == 0).any())
 
 
-def _occupancy(img: torch.Tensor) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Which images (n,), rows (H,) and columns (W,) of ``img`` (n, H, W) hold a non-zero pixel
-    (one comparison pass; numpy's boolean reductions are much faster than torch's on the CPU)."""
-    if img.device.type == "cpu":
-        nz = img.numpy() != 0
-        rows = nz.any(axis=2)  # (n, H)
-        return rows.any(axis=1), rows.any(axis=0), nz.any(axis=1).any(axis=0)
-    nz = img != 0
-    rows = nz.any(dim=2)
-    return (rows.any(dim=1).cpu().numpy(), rows.any(dim=0).cpu().numpy(),
-            nz.any(dim=1).any(dim=0).cpu().numpy())
+def _scan(img: ArrayLike) -> tuple[np.ndarray, Box | None, bool]:
+    """One look at ``img`` (n, H, W): which images (n,) hold a non-zero pixel, the smallest box
+    ``(y0, y1, x0, x1)`` holding every non-zero pixel of them all (None when there is none), and
+    whether every value is finite.
+
+    One comparison pass over the image (numpy's boolean reductions are much faster than torch's on
+    the CPU); the columns are reduced over the occupied rows only, and the values are checked for
+    NaN and Inf inside the box only (they are non-zero: nowhere else).
+    """
+    cpu = not is_torch(img) or img.device.type == "cpu"
+    a = (img.numpy() if is_torch(img) else np.asarray(img)) if cpu else img
+    nz = a != 0
+    rows = nz.any(axis=2) if cpu else nz.any(dim=2).cpu().numpy()  # (n, H)
+    ys = np.flatnonzero(rows.any(axis=0))
+    if ys.size == 0:
+        return rows.any(axis=1), None, True
+    y0, y1 = int(ys[0]), int(ys[-1]) + 1
+    band = nz[:, y0:y1]
+    xs = np.flatnonzero(band.any(axis=1).any(axis=0) if cpu else band.any(dim=1).any(dim=0).cpu().numpy())
+    x0, x1 = int(xs[0]), int(xs[-1]) + 1
+    return rows.any(axis=1), (y0, y1, x0, x1), _all_finite(a[:, y0:y1, x0:x1])
 
 
 def validate(x: ArrayLike, kernels: Any, steps: int, *, activation: Activation = "relu",
@@ -393,35 +418,41 @@ def validate(x: ArrayLike, kernels: Any, steps: int, *, activation: Activation =
         raise ValueError(f"x must have shape (H, W) or (K, H, W); got {tuple(img.shape)}")
     if img.shape[0] not in (1, K):
         raise ValueError(f"x has {img.shape[0]} images but there are {K} kernels")
-    if not _all_finite(img):
+    occupied, box, finite = _scan(img)
+    if not finite:
         raise ValueError("x contains NaN or Inf")
-    occupied, rows, cols = _occupancy(img)
     if _zero_mass(img, weights, occupied):
         raise ValueError("x has zero mass: its centre of mass is undefined")
     kept = tuple(sorted({int(f) for f in frames}))
     if any(f < 0 or f > steps for f in kept):
         raise ValueError(f"frames must lie in [0, {steps}]; got {list(kept)}")
     name = activation if isinstance(activation, str) else None
-    return Plan(img, sched, steps, act, name, bool(rescale), weights, kept, _box(rows, cols))
+    return Plan(img, sched, steps, act, name, bool(rescale), weights, kept, box)
 
 
 # --------------------------------------------------------------------------------------------
 # step 2: light-cone windows
 # --------------------------------------------------------------------------------------------
 
-def support_box(img: torch.Tensor) -> Box:
-    """Smallest box ``(y0, y1, x0, x1)`` holding every non-zero pixel of ``img`` (..., H, W).
+def support_box(img: ArrayLike) -> Box:
+    """Smallest box ``(y0, y1, x0, x1)`` holding every non-zero pixel of ``img`` (..., H, W)
+    (numpy or torch).
 
-    The image must have a non-zero pixel.
+    Raises
+    ------
+    ValueError
+        When ``img`` has no non-zero pixel.
     """
-    _, rows, cols = _occupancy(img.reshape(-1, *img.shape[-2:]))
-    return _box(rows, cols)
+    _, box, _ = _scan(img.reshape(-1, *img.shape[-2:]))
+    if box is None:
+        raise ValueError("the image has no non-zero pixel: it has no support box")
+    return box
 
 
-def _box(rows: np.ndarray, cols: np.ndarray) -> Box:
-    """The box spanned by the ``True`` entries of ``rows`` (H,) and ``cols`` (W,)."""
-    ys, xs = np.flatnonzero(rows), np.flatnonzero(cols)
-    return int(ys[0]), int(ys[-1]) + 1, int(xs[0]), int(xs[-1]) + 1
+def _maps_zero_to_zero(plan: Plan) -> bool:
+    """Whether the (callable) activation of ``plan`` maps 0 to 0."""
+    zero = torch.zeros(1, dtype=plan.img.dtype, device=plan.img.device)
+    return bool(plan.act(zero).abs().max() == 0)
 
 
 def light_cone_windows(plan: Plan, enabled: bool = True) -> list[Box]:
@@ -431,8 +462,7 @@ def light_cone_windows(plan: Plan, enabled: bool = True) -> list[Box]:
     activation maps 0 to 0 (then the state vanishes outside); otherwise the whole image.
     """
     H, W = plan.shape
-    zero = torch.zeros(1, dtype=plan.img.dtype, device=plan.img.device)
-    if not (enabled and (plan.act_name in ACTIVATIONS or bool(plan.act(zero).abs().max() == 0))):
+    if not (enabled and (plan.act_name in ACTIVATIONS or _maps_zero_to_zero(plan))):
         return [(0, H, 0, W)] * (plan.steps + 1)
     sy0, sy1, sx0, sx1 = plan.support
     r = plan.radius
@@ -544,7 +574,7 @@ def _planes(k: int, h: int, w: int, dtype: torch.dtype, device: torch.device) ->
 
 
 def run_dense(plan: Plan, boxes: list[Box], ks: torch.Tensor, start: torch.Tensor, coords: _Coords,
-              ticks: Iterator[Any], t0: int = 0, t1: int | None = None) -> ChunkRun:
+              ticks: Iterator[Any] | None, t0: int = 0, t1: int | None = None) -> ChunkRun:
     r"""Run ``k`` kernels ``ks`` (P, k, n, n) from step ``t0`` to ``t1`` (default: the last step):
     the 2-D computation. ``start`` (1 or k, h, w) is the state on the window of step ``t0``.
 
@@ -631,9 +661,10 @@ def run_dense(plan: Plan, boxes: list[Box], ks: torch.Tensor, start: torch.Tenso
     return ChunkRun(obs[:, :, :3].transpose(-1, -2), obs[:, :, 3, :2], cur, frames)
 
 
-def _advance(ticks: Iterator[Any], n: int) -> None:
-    """Advance the progress iterator by ``n`` kernel-steps (in C: no Python loop)."""
-    next(itertools.islice(ticks, n - 1, n), None)
+def _advance(ticks: Iterator[Any] | None, n: int) -> None:
+    """Advance the progress iterator by ``n`` kernel-steps (in C: no Python loop); ``None``: no bar."""
+    if ticks is not None:
+        next(itertools.islice(ticks, n - 1, n), None)
 
 
 def _padded_bytes(k: int, b: Box, r: int, dtype: torch.dtype) -> int:
@@ -642,7 +673,7 @@ def _padded_bytes(k: int, b: Box, r: int, dtype: torch.dtype) -> int:
 
 
 def run_dense_tree(plan: Plan, boxes: list[Box], ks: torch.Tensor, start: torch.Tensor, coords: _Coords,
-                   ticks: Iterator[Any], budget: int, t0: int = 0) -> list[tuple[int, ChunkRun]]:
+                   ticks: Iterator[Any] | None, budget: int, t0: int = 0) -> list[tuple[int, ChunkRun]]:
     """:func:`run_dense` for kernels ``ks`` (P, k, n, n) in chunks that follow the light cone.
 
     All ``k`` kernels run together while their padded window tensor fits in ``budget`` bytes (the
@@ -677,6 +708,13 @@ def run_dense_tree(plan: Plan, boxes: list[Box], ks: torch.Tensor, start: torch.
     return leaves
 
 
+def _host64(t: torch.Tensor) -> np.ndarray:
+    """``t`` as a float64 numpy array (a view when it already is one on the CPU)."""
+    if t.device.type == "cpu" and t.dtype == torch.float64 and not t.requires_grad:
+        return t.numpy()
+    return t.detach().cpu().double().numpy()
+
+
 def rank1(k: ArrayLike, rtol: float = RANK1_RTOL) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     r"""Pivot factors of ``k`` (..., m, n): ``u`` (..., m), ``v`` (..., n) and ``ok`` (...) bool.
 
@@ -686,19 +724,17 @@ def rank1(k: ArrayLike, rtol: float = RANK1_RTOL) -> tuple[np.ndarray, np.ndarra
     tolerance). This bounds the kernel actually applied, which a singular-value ratio alone does not.
     Computed in numpy float64 (kernels are small).
     """
-    k = k.detach().cpu().double().numpy() if is_torch(k) else np.asarray(k, dtype=float)
+    k = _host64(k) if is_torch(k) else np.asarray(k, dtype=float)
     m, n = k.shape[-2:]
     lead = k.shape[:-2]
     km = k.reshape(-1, m, n)  # one batch axis: plain integer indexing below
-    flat = np.abs(km).reshape(-1, m * n)
-    piv = flat.argmax(axis=-1)
     b = np.arange(km.shape[0])
-    top = flat[b, piv]
-    i, j = piv // n, piv % n
+    i, j = np.divmod(np.abs(km).reshape(-1, m * n).argmax(axis=-1), n)
     v = km[b, i]  # (B, n): the pivot row
     p = v[b, j]
+    top = np.abs(p)  # max |k|
     u = km[b, :, j] / np.where(p == 0, 1.0, p)[:, None]  # (B, m): the pivot column over the pivot
-    err = np.abs(km - u[:, :, None] * v[:, None, :]).reshape(flat.shape).max(axis=-1)
+    err = np.abs(km - u[:, :, None] * v[:, None, :]).max(axis=(1, 2))
     ok = (err <= rtol * top) & (top > 0)
     return u.reshape(*lead, m), v.reshape(*lead, n), ok.reshape(lead)
 
@@ -707,6 +743,12 @@ def _sign_constant(a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(constant sign over the last axis, its sign +-1) for each vector of ``a`` (..., n)."""
     pos, neg = (a >= 0).all(axis=-1), (a <= 0).all(axis=-1)
     return pos | neg, np.where(pos, 1.0, -1.0)
+
+
+def _sign_of(a: np.ndarray) -> float:
+    """The constant sign of a vector: 1.0 if ``a >= 0`` everywhere, else -1.0 if ``a <= 0``
+    everywhere, else 0.0."""
+    return 1.0 if a.min() >= 0 else -1.0 if a.max() <= 0 else 0.0
 
 
 @dataclass
@@ -757,12 +799,10 @@ def separable_split(plan: Plan) -> SeparableSplit | None:
     ok = ok.all(axis=0)
     su, sgn_u = _sign_constant(u)
     sv, sgn_v = _sign_constant(v)
-    sf, sgn_f = _sign_constant(fb)
-    _, sgn_g = _sign_constant(gb)
-    sgn = sgn_f if sf else sgn_g  # make the row factor >= 0 if it can be, else the column one
+    sgn = _sign_of(fb) or _sign_of(gb) or 1.0  # make the row factor >= 0 if it can be, else the column one
     fb, gb = fb * sgn, gb * sgn
-    rows_passive = su.all(axis=0) & bool((fb >= 0).all())  # u >= 0 (after a sign flip), f0 >= 0
-    cols_passive = sv.all(axis=0) & bool((gb >= 0).all())
+    rows_passive = su.all(axis=0) & bool(fb.min() >= 0)  # u >= 0 (after a sign flip), f0 >= 0
+    cols_passive = sv.all(axis=0) & bool(gb.min() >= 0)
     use = ok & (rows_passive | cols_passive)
     if not use.any():
         return None
@@ -779,8 +819,12 @@ def separable_split(plan: Plan) -> SeparableSplit | None:
     return SeparableSplit(idx, u, v, act_on_rows, f0, g0)
 
 
+#: Exponents (3, 1) of the power basis ``[1, v, v^2]`` of the separable path's moments.
+_POWERS = np.arange(3)[:, None]
+
+
 def run_separable(plan: Plan, boxes: list[Box], split: SeparableSplit, coords: _Coords,
-                  ticks: Iterator[Any], deferred: bool = True) -> ChunkRun:
+                  ticks: Iterator[Any] | None, deferred: bool = True) -> ChunkRun:
     r"""Run the separable kernels of ``split`` on factor pairs: :math:`x_t = f_t \otimes g_t`.
 
     All kernels of ``split`` must put the activation on the same factor. The factors live on the
@@ -812,48 +856,58 @@ def run_separable(plan: Plan, boxes: list[Box], split: SeparableSplit, coords: _
     if split.act_on_rows.any() and active == 1:
         raise ValueError("run_separable: all kernels must put the activation on one factor")
     act = _INPLACE[plan.act_name] if plan.act_name != "none" else None
+    both = plan.act_name == "relu"  # the identity on the passive factor (>= 0; keeps -0.0): one call
     # Layout z[i, t, c, j]: factor i (0: f over rows, 1: g over columns) of kernel j at step t and
     # padded position c (window position c - r): positions outer, kernels inner, so the window of
     # a step is one contiguous block of (positions x k) values per factor, a tap is a shift of that
     # block by whole positions, and its coefficients (2, 1, k) broadcast along the positions.
     z = torch.zeros((2, T + 1, Lp, k), dtype=dtype, device=dev)
-    b = boxes[0]
-    start = np.zeros((2, Lp, 1))
-    start[0, r + b[0] - Y0:r + b[1] - Y0, 0] = split.f0[b[0]:b[1]]
-    start[1, r + b[2] - X0:r + b[3] - X0, 0] = split.g0[b[2]:b[3]]
-    z[:, 0] = torch.as_tensor(start, dtype=dtype, device=dev)
-    taps = np.stack([split.u, split.v], axis=1)  # (P, 2, k, n)
-    live = taps.any(axis=(1, 2))  # (P, n): a zero tap adds exact zeros
-    coef = torch.as_tensor(np.ascontiguousarray(taps.transpose(0, 3, 1, 2)[:, :, :, None, :]),
-                           dtype=dtype, device=dev)  # (P, n, 2, 1, k)
-    phase = [[(a, coef[p, a]) for a in np.flatnonzero(live[p]).tolist()] for p in range(P)]
     s0, s1_ = z.stride(0), z.stride(1)
-    short, cut = (0, h) if h < w else (1, w)  # the shorter factor and where its window ends
+
+    def span(bx: Box) -> tuple[int, int]:
+        """Padded positions ``lo:hi`` of the window ``bx`` of a step: the union of the factors'
+        windows (exact zeros between)."""
+        return r + min(bx[0] - Y0, bx[2] - X0), r + max(bx[1] - Y0, bx[3] - X0)
 
     def block(t: int, c0: int, m: int) -> torch.Tensor:
         """``z[:, t, c0:c0 + m]`` (2, m, k) in one call."""
         return z.as_strided((2, m, k), (s0, k, 1), t * s1_ + c0 * k)
 
+    def shifted(t: int, c0: int, m: int) -> tuple[torch.Tensor, ...]:
+        """The ``n`` blocks ``z[:, t, c0 + a:c0 + a + m]`` (2, m, k), ``a = 0..n-1``, in two calls."""
+        return z.as_strided((n, 2, m, k), (k, s0, k, 1), t * s1_ + c0 * k).unbind(0)
+
     def flat(i: int, t: int, c0: int, c1: int) -> torch.Tensor:
         """``z[i, t, c0:c1]`` as one vector."""
         return z.as_strided(((c1 - c0) * k,), (1,), i * s0 + t * s1_ + c0 * k)
 
+    b = boxes[0]
+    lo, hi = span(b)
+    start = np.zeros((2, hi - lo, 1))
+    start[0, r + b[0] - Y0 - lo:r + b[1] - Y0 - lo, 0] = split.f0[b[0]:b[1]]
+    start[1, r + b[2] - X0 - lo:r + b[3] - X0 - lo, 0] = split.g0[b[2]:b[3]]
+    block(0, lo, hi - lo).copy_(torch.as_tensor(start, dtype=dtype, device=dev))  # to every kernel
+    taps = np.empty((P, n, 2, k))  # [p, a, i, j]: tap a of factor i of kernel j in phase p
+    taps[:, :, 0], taps[:, :, 1] = split.u.transpose(0, 2, 1), split.v.transpose(0, 2, 1)
+    live = taps.reshape(P, n, -1).any(axis=-1).tolist()  # (P, n): a zero tap adds exact zeros
+    coef = torch.as_tensor(taps, dtype=dtype, device=dev).view(P * n, 2, 1, k).unbind(0)
+    phase = [[(a, coef[p * n + a]) for a in range(n) if live[p][a]] for p in range(P)]
+    short, cut = (0, h) if h < w else (1, w)  # the shorter factor and where its window ends
     npix = float(H * W)
     for t in range(T):
         _advance(ticks, k)
-        nb = boxes[t + 1]  # this step's window, union of the factors' windows (exact zeros between)
-        lo = r + min(nb[0] - Y0, nb[2] - X0)
-        hi = r + max(nb[1] - Y0, nb[3] - X0)
+        lo, hi = span(boxes[t + 1])
         out = block(t + 1, lo, hi - lo)
+        src = shifted(t, lo - r, hi - lo)
         for j, (a, tap) in enumerate(phase[t % P]):
             if j == 0:
-                torch.mul(block(t, lo - r + a, hi - lo), tap, out=out)
+                torch.mul(src[a], tap, out=out)
             else:
-                out.addcmul_(block(t, lo - r + a, hi - lo), tap)
+                out.addcmul_(src[a], tap)
         if hi > r + cut:  # beyond the shorter factor's window: the image border, zero padding
             flat(short, t + 1, r + cut, hi).zero_()
         if act is not None:
-            act(flat(active, t + 1, lo, hi))
+            act(out if both else flat(active, t + 1, lo, hi))
         if plan.rescale and not deferred:
             cur = z[:, t]  # (2, Lp, k), zeros outside the windows
             s1 = cur.sum(-2).prod(0)
@@ -861,17 +915,14 @@ def run_separable(plan: Plan, boxes: list[Box], split: SeparableSplit, coords: _
             var = torch.addcmul(s2 * npix, s1, s1, value=-1).clamp_min_(0)  # N^2 var
             std = var.sqrt_().div_(npix)
             z[active, t + 1].div_(std.masked_fill_(std == 0, 1))
-    f, g = z[0, :, r:r + h], z[1, :, r:r + w]  # (T+1, h, k), (T+1, w, k)
     # weights of a non-negative factor are the factor (passive ones always are; active ones after
     # relu/abs from a non-negative start): no |.| temporaries
-    nonneg = plan.act_name in _NONNEGATIVE and bool(((split.g0 if active else split.f0) >= 0).all())
+    nonneg = plan.act_name in _NONNEGATIVE and bool((split.g0 if active else split.f0).min() >= 0)
     # moments of both factors in one product over the padded positions (zeros outside the windows):
     # m[i, t, j] (k,) = sum_c e_j(c) w_i(c), e = [1, y, y^2, central row] for f, [1, x, x^2, 0] for g
     basis = np.zeros((2, 1, 4, Lp))
-    ys = np.arange(Y0, Y1) - (H - 1) / 2
-    xs = np.arange(X0, X1) - (W - 1) / 2
-    basis[0, 0, :3, r:r + h] = ys ** np.arange(3)[:, None]
-    basis[1, 0, :3, r:r + w] = xs ** np.arange(3)[:, None]
+    basis[0, 0, :3, r:r + h] = (np.arange(Y0, Y1) - (H - 1) / 2) ** _POWERS
+    basis[1, 0, :3, r:r + w] = (np.arange(X0, X1) - (W - 1) / 2) ** _POWERS
     rr = coords.row - Y0
     if 0 <= rr < h:
         basis[0, 0, 3, r + rr] = 1.0
@@ -888,37 +939,41 @@ def run_separable(plan: Plan, boxes: list[Box], split: SeparableSplit, coords: _
         s1 = mh[0, :, 0] * mh[1, :, 0] if nonneg else z.sum(-2).prod(0).cpu().numpy()  # unscaled
         s2 = torch.linalg.vecdot(z, z, dim=-2).prod(0).cpu().numpy()  # (T+1, k)
         if not np.isfinite(s2).all():  # an inf or NaN anywhere in f or g reaches s2
-            return run_separable(plan, boxes, split, coords, iter(()), deferred=False)
+            return run_separable(plan, boxes, split, coords, None, deferred=False)
         std = np.sqrt(np.maximum(s2 / npix - (s1 / npix) ** 2, 0))[:-1]  # std(y_t), t < T
         inside = (std >= 1e-250) & (std <= 1e250)
         if not inside.all():  # out of range is fine for an empty y_t (s2 may underflow)
-            empty = ~((f != 0).any(-2) & (g != 0).any(-2))[:-1].cpu().numpy()
+            empty = ~((z[0, :, r:r + h] != 0).any(-2) & (z[1, :, r:r + w] != 0).any(-2))[:-1].cpu().numpy()
             safe = inside | empty
             safe[0] |= std[0] == 0  # x_0 is the caller's: std 0 means "divide by 1", as below
             if not safe.all():
-                return run_separable(plan, boxes, split, coords, iter(()), deferred=False)
+                return run_separable(plan, boxes, split, coords, None, deferred=False)
         scale[1:] = 1 / np.where(std > 0, std, 1.0)  # x_{t+1} = y_{t+1} / std(y_t)
         mh[active] *= scale[:, None, :]  # the weights are positively homogeneous
     ay, ax = mh[0].transpose(0, 2, 1), mh[1].transpose(0, 2, 1)  # (T+1, k, 4)
     sums = ax[..., :3, None] * ay[..., None, :3]  # S_ij = (sum_x w x^i)(sum_y w y^j)
     row = ax[..., :2] * ay[..., 3:]  # the central row's weight (0 outside the window) x sum_x w x^i
 
-    def scaled(t: int) -> torch.Tensor:
-        return torch.as_tensor(scale[t], dtype=dtype, device=dev)
+    def factors(t: int) -> tuple[torch.Tensor, torch.Tensor]:
+        """``f_t`` (k, h) and ``g_t`` (k, w) on the final window (views of ``z``)."""
+        return (z.as_strided((k, h), (1, k), t * s1_ + r * k),
+                z.as_strided((k, w), (1, k), s0 + t * s1_ + r * k))
 
-    frames = {t: _window(f[t].t(), g[t].t(), boxes[t], boxes[T]) * scaled(t)[:, None, None]
-              for t in plan.frames}
-    return ChunkRun(sums, row, _Outer(f[T].t(), g[T].t(), scaled(T)), frames)
+    frames = {t: _window(*factors(t), boxes[t], boxes[T])
+              * torch.as_tensor(scale[t], dtype=dtype, device=dev)[:, None, None] for t in plan.frames}
+    return ChunkRun(sums, row, _Outer(*factors(T), scale[T]), frames)
 
 
 class _Outer:
-    """A state ``c f ⊗ g`` (k, h, w) kept as its factors until asked for (``.cpu().numpy()``)."""
+    """A state ``c f ⊗ g`` (k, h, w) kept as its factors until asked for (``.cpu().numpy()``);
+    ``c`` (k,) numpy."""
 
-    def __init__(self, f: torch.Tensor, g: torch.Tensor, c: torch.Tensor) -> None:
+    def __init__(self, f: torch.Tensor, g: torch.Tensor, c: np.ndarray) -> None:
         self.f, self.g, self.c = f, g, c  # the state is c_i f_i ⊗ g_i
 
     def cpu(self) -> torch.Tensor:
-        return (self.f[:, :, None] * self.g[:, None, :] * self.c[:, None, None]).cpu()
+        c = torch.as_tensor(self.c, dtype=self.f.dtype, device=self.f.device)
+        return (self.f[:, :, None] * self.g[:, None, :] * c[:, None, None]).cpu()
 
 
 def _window(f: torch.Tensor, g: torch.Tensor, b: Box, full: Box) -> torch.Tensor:
@@ -938,8 +993,12 @@ def observables_from_sums(sums: np.ndarray, row: np.ndarray
     centre :math:`\sum_x w x / \sum_x w` (NaN where the row is empty) from the recorded sums."""
     m, c, cov = moments_from_sums(sums)
     rm = row[..., 0]
+    empty = rm == 0
     with np.errstate(invalid="ignore", divide="ignore"):
-        rc = np.where(rm == 0, np.nan, row[..., 1] / np.where(rm == 0, 1.0, rm))
+        if empty.any():
+            rc = np.where(empty, np.nan, row[..., 1] / np.where(empty, 1.0, rm))
+        else:
+            rc = row[..., 1] / rm
     return m, c, cov, rc
 
 
@@ -1010,17 +1069,30 @@ def propagate(
     """
     plan = validate(x, kernels, steps, activation=activation, rescale=rescale, weights=weights,
                     frames=frames, dtype=dtype, device=device)
+    return run_plan(plan, light_cone=light_cone, batch_size=batch_size, separable=separable,
+                    threads=threads)
+
+
+def run_plan(plan: Plan, *, light_cone: bool = True, batch_size: int | None = None,
+             separable: bool = True, threads: int | None = 1) -> Trajectory:
+    """Steps 2-4 of :func:`propagate` on a validated :class:`Plan` (:func:`validate`), so that a
+    caller can check the plan first (e.g. its support box) without a second look at the image.
+
+    The options are those of :func:`propagate`.
+    """
     boxes = light_cone_windows(plan, light_cone)
     P, K = plan.sched.shape[:2]
     H, W = plan.shape
-    dev = plan.img.device
+    dtype, dev = plan.img.dtype, plan.img.device
     coords = _Coords(H, W, dtype, dev)
     # the factored run keeps the two 1-D factors unscaled against each other: within float64's
     # exponent range for any run the book makes, not within float32's (a factor overflows in ~100
     # steps), so a float32 run takes the 2-D path
     split = separable_split(plan) if separable and plan.sched.dtype == torch.float64 else None
-    sep_idx = split.index.tolist() if split is not None else []
-    dense_idx = sorted(set(range(K)) - set(sep_idx))
+    on_sep = np.zeros(K, dtype=bool)  # which kernels run through the separable path
+    if split is not None:
+        on_sep[split.index] = True
+    dense_idx = np.flatnonzero(~on_sep).tolist()
     # on the CPU by default: chunks that follow the light cone (run_dense_tree); otherwise fixed
     tree = batch_size is None and dev.type == "cpu"
     chunk = max(1, len(dense_idx)) if tree else _chunk_size(batch_size, K, boxes[-1], plan.radius, dtype, dev)
@@ -1029,7 +1101,8 @@ def propagate(
     # a bar (in kernel-steps) only when interactive and slow (tqdm's delay); silent in the book and
     # the tests
     groups = split.groups() if split is not None else []
-    ticks = progress(range(K * plan.steps), desc=f"propagate {K} kernels", unit="kernel-step", delay=1.0)
+    ticks = progress(range(K * plan.steps), desc=f"propagate {K} kernels", unit="kernel-step",
+                     delay=1.0) if progress_enabled() else None
     b0 = boxes[0]
     with torch_threads(threads if dev.type == "cpu" else None):
         for group in groups:
@@ -1044,7 +1117,7 @@ def propagate(
                 runs += [(idx[off:off + leaf.sums.shape[1]], leaf) for off, leaf in leaves]
             else:
                 runs.append((idx, run_dense(plan, boxes, plan.sched[:, sel], start, coords, ticks)))
-    return _assemble(plan, boxes, runs, sep_idx)
+    return _assemble(plan, boxes, runs, on_sep)
 
 
 def _host(a: np.ndarray | torch.Tensor) -> np.ndarray:
@@ -1052,22 +1125,35 @@ def _host(a: np.ndarray | torch.Tensor) -> np.ndarray:
     return a if isinstance(a, np.ndarray) else a.cpu().numpy()
 
 
+def _gather(records: list[np.ndarray | torch.Tensor], sels: list[slice | np.ndarray],
+            shape: tuple[int, ...]) -> np.ndarray:
+    """The runs' records (kernels on axis 1, at ``sels``) as one ``shape`` array in kernel order;
+    a single run's record as it is."""
+    if len(records) == 1:
+        return _host(records[0])
+    out = np.empty(shape)
+    for sel, rec in zip(sels, records, strict=True):
+        out[:, sel] = _host(rec)
+    return out
+
+
 def _assemble(plan: Plan, boxes: list[Box], runs: list[tuple[list[int], ChunkRun]],
-              sep_idx: list[int]) -> Trajectory:
-    """Gather the chunks' records into a :class:`Trajectory` (kernel order restored)."""
+              separable: np.ndarray) -> Trajectory:
+    """Gather the chunks' records into a :class:`Trajectory` (kernel order restored); ``runs``:
+    (ascending kernel indices, their run); ``separable`` (K,) bool: the kernels of the separable
+    path."""
     P, K = plan.sched.shape[:2]
     T = plan.steps
     H, W = plan.shape
     y0, y1, x0, x1 = boxes[-1]
     np_dtype = np.float64 if plan.img.dtype == torch.float64 else np.float32
-    sums = np.empty((T + 1, K, 3, 3))
-    row = np.empty((T + 1, K, 2))
+    sels = [slice(idx[0], idx[-1] + 1) if idx[-1] - idx[0] + 1 == len(idx) else np.asarray(idx)
+            for idx, _ in runs]
+    sums = _gather([run.sums for _, run in runs], sels, (T + 1, K, 3, 3))
+    row = _gather([run.row for _, run in runs], sels, (T + 1, K, 2))
     kept = {t: np.zeros((K, H, W), dtype=np_dtype) for t in plan.frames}
     parts = []
-    for idx, run in runs:
-        sel = slice(idx[0], idx[-1] + 1) if idx == list(range(idx[0], idx[-1] + 1)) else np.asarray(idx)
-        sums[:, sel] = _host(run.sums)
-        row[:, sel] = _host(run.row)
+    for sel, (_, run) in zip(sels, runs, strict=True):
         parts.append((sel, run.final))
         for t, fr in run.frames.items():
             b = boxes[t]
@@ -1077,8 +1163,6 @@ def _assemble(plan: Plan, boxes: list[Box], runs: list[tuple[list[int], ChunkRun
     if vanished:
         warnings.warn(f"the mass vanished for {vanished} of {K} kernels (the activation erased all "
                       "content); their centres are NaN from then on", RuntimeWarning, stacklevel=3)
-    separable = np.zeros(K, dtype=bool)
-    separable[sep_idx] = True
 
     def final() -> np.ndarray:
         out = np.empty((K, y1 - y0, x1 - x0), dtype=np_dtype)

@@ -10,7 +10,7 @@ import torch
 
 from . import kernels as _kernels
 from . import patterns as _patterns
-from .propagation import Activation, Trajectory, propagate, support_box
+from .propagation import Activation, Trajectory, distance, run_plan, support_box, validate
 
 DEFAULT_BETA2 = np.round(np.linspace(0.0, 1.0, 101), 2)
 
@@ -41,10 +41,12 @@ def family_run(family: str, n: int, beta2: Any, *, steps: int, pattern: str | np
         x0 = _patterns.make(pattern, int(size))
     else:
         x0 = np.asarray(pattern, float)
-    check_inside(x0, schedule[0].shape[-1] // 2, steps)
-    tr = propagate(x0, schedule, steps, activation=activation, rescale=rescale, dtype=dtype,
-                   device=device)
-    return tr, c, len(schedule)
+    if x0.ndim != 2:
+        raise ValueError(f"pattern must be a 2-D image; got shape {x0.shape}")
+    plan = validate(x0, schedule, steps, activation=activation, rescale=rescale, dtype=dtype,
+                    device=device)
+    check_border(plan.support, plan.shape, plan.radius, steps)  # as check_inside, on the plan's box
+    return run_plan(plan), c, len(schedule)
 
 
 def check_border(support: tuple[int, int, int, int], shape: tuple[int, int], radius: int,
@@ -80,9 +82,11 @@ def check_inside(x0: np.ndarray, radius: int, steps: int) -> None:
     """
     if x0.ndim != 2:
         raise ValueError(f"pattern must be a 2-D image; got shape {x0.shape}")
-    if not np.any(x0):
-        raise ValueError("pattern has zero mass: its centre of mass is undefined")
-    check_border(support_box(torch.as_tensor(np.ascontiguousarray(x0))), x0.shape, radius, steps)
+    try:
+        box = support_box(x0)
+    except ValueError:
+        raise ValueError("pattern has zero mass: its centre of mass is undefined") from None
+    check_border(box, x0.shape, radius, steps)
 
 
 def speed_rows(tr: Trajectory, times: Sequence[int], c: float, measure: str,
@@ -112,24 +116,22 @@ def speed_rows(tr: Trajectory, times: Sequence[int], c: float, measure: str,
         ``t``, the label column, ``speed``, ``steady_speed``, ``c``, ``v_over_c``, ``v_over_c_sq``,
         ``velocity_x``, ``velocity_y``.
     """
-    dist = tr.distance(measure)
-    steady = tr.steady_state_speed(measure)
+    disp = tr.displacement(measure)  # once: the distances and velocities both come from it
+    dist = distance(disp, measure)
+    steady = tr.steady_speed_of(dist)
+    ts = np.asarray(times, dtype=int)
+    n = len(ts)
+    v = (dist[ts] / ts[:, None]).ravel()  # (len(times) * K,): time outer, kernel inner
+    if measure == "2d":
+        vel = disp[ts] / ts[:, None, None]
+        vx, vy = vel[..., 0].ravel(), vel[..., 1].ravel()
+    else:
+        vx = vy = np.full_like(v, np.nan)
     key, values = label
-    keys = ("t", key, "speed", "steady_speed", "c", "v_over_c", "v_over_c_sq", "velocity_x",
-            "velocity_y")
-    rows: dict[str, list[np.ndarray]] = {k: [] for k in keys}
-    disp = tr.displacement("2d") if measure == "2d" else None  # once, not per time
-    for t in times:
-        v = dist[t] / t
-        if disp is not None:
-            vel = disp[t] / t
-            vx, vy = vel[:, 0], vel[:, 1]
-        else:
-            vx = vy = np.full_like(v, np.nan)
-        for k, val in zip(keys, (np.full_like(v, t), values, v, steady, np.full_like(v, c), v / c,
-                                 (v / c) ** 2, vx, vy), strict=True):
-            rows[k].append(val)
-    return {k: np.concatenate(v) for k, v in rows.items()}
+    v_c = v / c
+    return {"t": np.repeat(ts.astype(float), dist.shape[1]), key: np.tile(values, n), "speed": v,
+            "steady_speed": np.tile(steady, n), "c": np.full_like(v, c), "v_over_c": v_c,
+            "v_over_c_sq": v_c ** 2, "velocity_x": vx, "velocity_y": vy}
 
 
 def speed_sweep(

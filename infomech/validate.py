@@ -93,9 +93,9 @@ def beta2(values: Any, name: str = "beta2") -> np.ndarray:
         raise ParameterTypeError(name, f"must be numbers in [0, 1]; got {values!r}") from None
     if b.size == 0:
         raise ParameterError(name, "must hold at least one value")
-    if not np.all(np.isfinite(b)):
-        raise ParameterError(name, "must be finite")
-    if np.any((b < 0) | (b > 1)):
+    if not ((b >= 0) & (b <= 1)).all():  # also false for NaN
+        if not np.isfinite(b).all():
+            raise ParameterError(name, "must be finite")
         raise ParameterError(name, f"must lie in [0, 1]; got min {b.min():g}, max {b.max():g}")
     return b
 

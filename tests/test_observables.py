@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pytest
 import torch
@@ -50,3 +52,16 @@ def test_zero_mass_gives_nan_in_numpy_and_torch():
     np.testing.assert_allclose(c[1], [2.0, 0.0])
     mt, ct, _ = O.moments_from_sums(torch.as_tensor(s))
     assert torch.isnan(ct[0]).all() and float(ct[1, 0]) == 2.0
+
+
+def test_steady_state_slope_is_least_squares_and_its_weights_are_read_only():
+    d = np.array([0.0, 0.3, 1.1, 2.9, 4.2, 4.8, 6.1, 7.4, 7.9])  # T = 8: fit over t = 4..8
+    t = np.arange(4, 9)
+    assert O.steady_state_speed(d) == pytest.approx(np.polyfit(t, d[t], 1)[0], rel=1e-12)
+    assert O.steady_state_speed(d, 2) == pytest.approx(np.polyfit(t[::2], d[t[::2]], 1)[0], rel=1e-12)
+    ts, w = O._slope_weights(8, 1)  # memoised per (T, period): shared by every run of that length
+    assert not ts.flags.writeable and not w.flags.writeable
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # torch warns when handed a read-only array to share
+        v = O.steady_state_speed(torch.as_tensor(d), 2)
+    assert float(v) == pytest.approx(O.steady_state_speed(d, 2), rel=1e-12)

@@ -412,3 +412,22 @@ def test_separable_path_at_the_start_border(rows_first):
     assert tr.separable.all()
     assert tr.window[0 if rows_first else 2] == 0
     assert_matches_reference(tr, reference_run(x, ks, 6))
+
+
+def test_support_box_of_numpy_and_torch_images_and_of_an_empty_one():
+    from infomech.propagation import support_box
+
+    x = np.zeros((31, 41))
+    x[4, 30], x[20, 7], x[27, 12] = 1.0, -2.0, 0.5  # the columns' extremes lie on different rows
+    assert support_box(x) == support_box(torch.as_tensor(x)) == (4, 28, 7, 31)
+    assert support_box(np.stack([np.zeros_like(x), x])) == (4, 28, 7, 31)
+    with pytest.raises(ValueError, match="no non-zero pixel"):
+        support_box(np.zeros((5, 5)))
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
+def test_a_non_finite_pixel_away_from_the_content_is_refused(bad):
+    x = P.delta(21)
+    x[0, 20] = bad  # far from the delta: it widens the support box, and is checked there
+    with pytest.raises(ValueError, match="x contains NaN or Inf"):
+        propagate(x, K.dct_beta(0.5), 2)

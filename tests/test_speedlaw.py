@@ -185,3 +185,12 @@ def test_beta2_grid():
     for bad in ("0:1", "0:1:0", "1:0:0.1", "a:b:c"):
         with pytest.raises(ValueError):
             S.beta2_grid(bad)
+
+
+@pytest.mark.parametrize(("pattern", "match"), [
+    (np.zeros((61, 61)), r"x has zero mass"),
+    (np.ones((2, 61, 61)), r"pattern must be a 2-D image"),
+])
+def test_sweep_refuses_an_empty_or_stacked_pattern(pattern, match):
+    with pytest.raises(ValueError, match=match):
+        speed_sweep("dct", 3, [0.5], steps=5, pattern=pattern)
