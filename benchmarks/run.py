@@ -7,7 +7,8 @@ Run from the repository root::
     python -m benchmarks.run --device cuda # the sweeps on a GPU: time and max |GPU - CPU|
 
 Every method runs in this one process with ONE thread (``torch.set_num_threads(1)``; scipy is
-single-threaded), after one warm-up call, for several rounds; min and median are reported. All
+single-threaded), after one warm-up call, for several rounds interleaved across the methods of a
+workload (so that a slow spell of a shared machine hits them all); min and median are reported. All
 results of a workload are checked against infomech's (tolerance per precision); throughput counts
 only the pixel-steps a 2-D light-cone computation touches, next to the machine's floor for that
 work (FLOPs over the measured float64 matmul rate, bytes over the measured copy bandwidth).
@@ -81,9 +82,9 @@ def machine_floor(mbytes: int = 128) -> dict[str, float]:
     float64 matmul rate of one thread (FLOP/s): the two rates the floor is computed from."""
     src = np.random.default_rng(0).random(mbytes * 2**20 // 8)
     dst = np.empty_like(src)
-    bw = timed(lambda: np.copyto(dst, src), 5)
+    bw = timed(lambda: np.copyto(dst, src), 10)
     a = torch.rand(1024, 1024, dtype=torch.float64)
-    mm = timed(lambda: a @ a, 5)
+    mm = timed(lambda: a @ a, 10)
     # rates from CPU time (time on a core; a loaded machine's wall clock understates the rates and
     # so overstates the floor); the wall-clock rates are kept for the record
     return {"copy_bytes_per_s": 2 * src.nbytes / bw["cpu_min_s"],
@@ -183,15 +184,40 @@ def _authors_inputs() -> list[tuple[np.ndarray, list[np.ndarray]]]:
     return [(P.delta(301), K.family("dct", DEFAULT_BETA2, n)[0]) for n in (2, 3, 5)]
 
 
+def timed_interleaved(fns: dict[str, Callable[[], Any]], rounds: dict[str, int]
+                      ) -> dict[str, dict[str, Any]]:
+    """:func:`timed` for several methods, their rounds interleaved (round 1 of every method, then
+    round 2, ...), so that a slow spell of a shared machine falls on all of them alike rather than
+    on whichever method happened to run then. A method with ``rounds > 1`` gets one warm-up call."""
+    for label, fn in fns.items():
+        if rounds[label] > 1:
+            fn()
+    wall: dict[str, list[float]] = {k: [] for k in fns}
+    cpu: dict[str, list[float]] = {k: [] for k in fns}
+    out: dict[str, Any] = {}
+    for i in range(max(rounds.values())):
+        for label, fn in fns.items():
+            if i < rounds[label]:
+                c0, t0 = time.process_time(), time.perf_counter()
+                out[label] = fn()
+                wall[label].append(time.perf_counter() - t0)
+                cpu[label].append(time.process_time() - c0)
+    return {k: {"min_s": min(wall[k]), "median_s": float(np.median(wall[k])), "cpu_min_s": min(cpu[k]),
+                "rounds": rounds[k], "result": out[k]} for k in fns}
+
+
 def compare(name: str, methods: dict[str, tuple[Callable[[], Any], str]], rounds: dict[str, int],
             px_steps: float, taps: float, machine: dict[str, float], reference: str = "infomech"
             ) -> dict[str, Any]:
-    """Time every method, check agreement with ``reference`` and attach throughput and floor."""
+    """Time every method (rounds interleaved), check agreement with ``reference`` and attach
+    throughput and floor."""
     res: dict[str, Any] = {"workload": name, "px_steps": px_steps,
                            "floor_s": floor_s(px_steps, taps, machine), "methods": {}}
     ref = None
-    for label, (fn, precision) in methods.items():
-        r = timed(fn, rounds.get(label, rounds["default"]), warmup=rounds.get(label, 2) > 1)
+    times = timed_interleaved({k: fn for k, (fn, _) in methods.items()},
+                              {k: rounds.get(k, rounds["default"]) for k in methods})
+    for label, (_, precision) in methods.items():
+        r = times[label]
         val = np.asarray(r.pop("result"), dtype=float)
         if label == reference:
             ref = val
@@ -224,7 +250,7 @@ def bench_authors(machine: dict[str, float], quick: bool) -> dict[str, Any]:
     }
     if not quick:
         methods["scipy_full"] = (each(speeds_scipy, crop=False), "float64")
-    rounds = {"default": 3 if quick else 7, "scipy_crop": 2 if quick else 5, "scipy_full": 1}
+    rounds = {"default": 5 if quick else 25, "scipy_crop": 2 if quick else 10, "scipy_full": 1}
     res = compare("authors' sweep: dct-beta, 101 beta^2 x sizes 2/3/5, 10 steps, 301x301 delta, ReLU, "
                   "x/std, float64", methods, rounds, px, taps, machine)
     base = [v for k, v in res["methods"].items()

@@ -43,3 +43,15 @@ def test_floor_and_targets():
     assert B.floor_s(1e6, 9, machine) == pytest.approx(max(18e6 / 1e10, 16e6 / 1e10))
     assert B.light_cone_px(2, 1, 301) == 9 + 25
     assert B.target("x", 2.0, ">=", 1.5)["met"] and not B.target("x", 2.0, "<=", 1.5)["met"]
+
+
+def test_rounds_are_interleaved_across_methods() -> None:
+    """A slow spell of a shared machine must fall on every method alike: round i of each method
+    runs before round i + 1 of any (warm-up calls first, for methods timed more than once)."""
+    calls: list[str] = []
+    fns = {k: (lambda k=k: calls.append(k) or k) for k in ("a", "b", "c")}
+    res = B.timed_interleaved(fns, {"a": 3, "b": 1, "c": 2})
+    assert calls == ["a", "c", "a", "b", "c", "a", "c", "a"]
+    assert {k: (v["rounds"], v["result"]) for k, v in res.items()} == {"a": (3, "a"), "b": (1, "b"),
+                                                                       "c": (2, "c")}
+    assert all(0 <= v["cpu_min_s"] and v["min_s"] <= v["median_s"] for v in res.values())
