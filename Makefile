@@ -125,7 +125,7 @@ test: lint
 	@start=$$(date +%s); \
 	OMP_NUM_THREADS=$${OMP_NUM_THREADS:-1}; MKL_NUM_THREADS=$${MKL_NUM_THREADS:-1}; \
 	export OMP_NUM_THREADS MKL_NUM_THREADS; \
-	$(MAKE) --no-print-directory -j3 --output-sync=target LANE_NICE="nice -n 10" unit nbval-avx2 book-and-site-test; \
+	$(MAKE) --no-print-directory -j3 --output-sync=target LANE_NICE="nice -n 10" JOBS=$(JOBS) unit nbval-avx2 book-and-site-test; \
 	echo "make test: $$(($$(date +%s) - start)) s in all"
 
 # (internal) the book, then the browser tests of it: one lane of `make test`
