@@ -23,7 +23,8 @@ CHROMIUM := /usr/bin/chromium
 PIP := $(BIN)/python -m pip --disable-pip-version-check
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 # `make test` runs the unit tests and nbval under LANE_NICE ("nice -n 10"), below the longest lane
-# (the book, then its browser tests), so that lane is not slowed by the other two
+# (the book, then its browser tests). With Linux autogroups this reaches the pytest processes only:
+# Jupyter kernels start their own session, so nbval's and the book's kernels share the CPU equally.
 LANE_NICE ?=
 
 .PHONY: help book test venv lint unit nbval nbval-avx2 nbval-sse4 site-test book-and-site-test chromium clean
