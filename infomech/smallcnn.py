@@ -262,18 +262,26 @@ def retrain_requested() -> bool:
     return os.environ.get("INFOMECH_RETRAIN", "").strip().lower() not in ("", "0", "false", "no")
 
 
+def _from_blob(blob: dict[str, Any], settings: Settings) -> SmallCNN:
+    model = SmallCNN().to(settings.torch_dtype)
+    model.load_state_dict(blob["state_dict"])
+    model.metrics = dict(blob["metrics"])  # type: ignore[assignment]
+    return model.eval()
+
+
 def _load(path: Path, settings: Settings) -> SmallCNN | None:
     """The model stored at ``path``, or None for a missing, stale or broken file."""
     if not path.is_file():
         return None
     try:
-        blob = torch.load(path, map_location="cpu", weights_only=True)
-        model = SmallCNN().to(settings.torch_dtype)
-        model.load_state_dict(blob["state_dict"])
-        model.metrics = dict(blob["metrics"])  # type: ignore[assignment]
-        return model.eval()
+        return _from_blob(torch.load(path, map_location="cpu", weights_only=True), settings)
     except Exception:  # a stale or broken file: the caller retrains
         return None
+
+
+#: Models trained by this process under ``$INFOMECH_RETRAIN`` (cache key -> state and metrics):
+#: a retrained model is trained once per process, not once per call.
+_retrained: dict[str, dict[str, Any]] = {}
 
 
 _warned_unwritable: set[str] = set()
@@ -300,10 +308,14 @@ def _save(path: Path, blob: dict[str, Any]) -> None:
 def trained(settings: Settings = Settings(), *, use_cache: bool = True) -> SmallCNN:
     """The trained network: shipped with the package, else cached, else trained (then cached).
 
-    ``use_cache=False`` or ``$INFOMECH_RETRAIN`` trains it again; the latter still writes the cache
-    (``make test`` compares that file with the shipped one).
+    ``use_cache=False`` or ``$INFOMECH_RETRAIN`` trains it again; the latter trains once per process
+    and still writes the cache (``make test`` compares that file with the shipped one).
     """
-    if use_cache and not retrain_requested():
+    if use_cache and retrain_requested():
+        blob = _retrained.get(cache_key(settings))
+        if blob is not None:
+            return _from_blob(blob, settings)
+    elif use_cache:
         for path in (shipped_path(settings), cache_path(settings)):
             model = _load(path, settings)
             if model is not None:
@@ -311,7 +323,10 @@ def trained(settings: Settings = Settings(), *, use_cache: bool = True) -> Small
     model, metrics = train(settings)
     model.metrics = metrics  # type: ignore[assignment]
     if use_cache:
-        _save(cache_path(settings), {"state_dict": model.state_dict(), "metrics": metrics})
+        blob = {"state_dict": model.state_dict(), "metrics": metrics}
+        if retrain_requested():
+            _retrained[cache_key(settings)] = blob
+        _save(cache_path(settings), blob)
     return model
 
 

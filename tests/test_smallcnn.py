@@ -168,10 +168,16 @@ def test_retrain_ignores_the_shipped_and_cached_models(monkeypatch, tmp_path, sh
     smallcnn.save_shipped(short_model[0], SHORT)
     smallcnn.trained(SHORT)
     assert calls == []                              # the shipped model is used
+    monkeypatch.setattr(smallcnn, "_retrained", {})
     for value in ("1", "yes"):
         monkeypatch.setenv("INFOMECH_RETRAIN", value)
+        smallcnn._retrained.clear()
         smallcnn.trained(SHORT)
     assert len(calls) == 2 and smallcnn.cache_path(SHORT).is_file()  # trained, and cached
+    again = smallcnn.trained(SHORT)                 # the same process: trained once, not per call
+    assert len(calls) == 2
+    for a, b in zip(again.state_dict().values(), short_model[0].state_dict().values(), strict=True):
+        assert torch.equal(a, b)
     monkeypatch.setenv("INFOMECH_RETRAIN", "0")
     smallcnn.trained(SHORT)
     assert len(calls) == 2
