@@ -45,12 +45,11 @@ venv: $(STAMP)
 
 # The execution cache is keyed on the notebooks AND the library, pins and book extension (see
 # book/_ext/infomech_site.py); claims.json and the figures are derived from the executed notebooks.
-# Chapters execute JOBS at a time first (tools/execute_chapters.py fills the same execution cache the
-# build reads, exactly as myst-nb would execute them); the build itself then only renders.
+# The extension executes the chapters the cache lacks JOBS at a time (INFOMECH_JOBS), exactly as
+# myst-nb would execute them, while Sphinx reads the other pages; each chapter is read once executed.
 book: $(STAMP)
 	@start=$$(date +%s%N); \
-	INFOMECH_QUIET=1 $(BIN)/python tools/execute_chapters.py --jobs $(JOBS); \
-	INFOMECH_QUIET=1 $(BIN)/jupyter-book build . ; \
+	INFOMECH_QUIET=1 INFOMECH_JOBS=$(JOBS) $(BIN)/jupyter-book build . ; \
 	ms=$$(( ($$(date +%s%N) - start) / 1000000 )); \
 	printf 'book built in %d.%01d s -> _build/html/index.html\n' $$((ms / 1000)) $$((ms % 1000 / 100))
 

@@ -114,15 +114,21 @@ def _assert_complete(proj: Path, value: float) -> None:
     assert len(images) == 1, "the downloadable notebook must show the figure"
 
 
+FIRST_LOG: list[str] = []
+
+
 @pytest.fixture(scope="module")
 def project(tmp_path_factory):
     proj = _project(tmp_path_factory.mktemp("build-state"))
-    _build(proj)
+    FIRST_LOG.append(_build(proj))
     return proj
 
 
 def test_a_fresh_build_is_complete(project):
     _assert_complete(project, 1.25)
+    # the extension executed the chapter in its pool; myst-nb found it in the cache
+    assert "infomech: executing 1 chapters, 1 at a time" in FIRST_LOG[0]
+    assert "Using cached notebook" in FIRST_LOG[0] and "Executing notebook" not in FIRST_LOG[0]
 
 
 def test_deleted_build_files_and_a_partial_interactive_run_do_not_change_the_book(project):
@@ -152,7 +158,7 @@ def test_editing_the_library_re_executes_the_chapter(project):
 
 
 def _pre_execute(proj: Path) -> str:
-    """Run tools/execute_chapters.py on the project, as ``make book`` does before the build."""
+    """Run tools/execute_chapters.py on the project (fills the execution cache, builds nothing)."""
     tool = [sys.executable, str(ROOT / "tools" / "execute_chapters.py"), "--root", str(proj), "--jobs", "2"]
     out = subprocess.run(tool, cwd=proj, env=_env(proj), capture_output=True, text=True, timeout=600)
     assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-3000:]
@@ -160,13 +166,11 @@ def _pre_execute(proj: Path) -> str:
 
 
 def test_two_cold_builds_give_identical_claims(project, tmp_path):
-    """The second cold build is made as ``make book`` makes it: chapters executed beforehand in
-    parallel (tools/execute_chapters.py), the build only renders; claims.json is byte-identical."""
+    """A second cold build gives a byte-identical claims.json."""
     first = (project / "_build" / "html" / "claims.json").read_bytes()
     shutil.rmtree(project / "_build")
-    assert "1 chapters" in _pre_execute(project)
     log = _build(project)
-    assert "Using cached notebook" in log and "Executing notebook" not in log
+    assert "infomech: executing 1 chapters" in log and "Executing notebook" not in log
     assert (project / "_build" / "html" / "claims.json").read_bytes() == first
 
 
@@ -176,8 +180,26 @@ def test_a_library_edit_is_caught_by_the_parallel_pre_execution(project):
     (project / "infomech" / "_demo.py").write_text("VALUE = 5.0\n")
     assert "every chapter runs again" in _pre_execute(project)
     log = _build(project)
-    assert "Executing notebook" not in log
+    assert "Executing notebook" not in log and "infomech: executing" not in log
     _assert_complete(project, 5.0)
+
+
+def test_a_chapter_that_fails_stops_the_build_with_its_name(project):
+    """An error in a chapter's execution fails the build and names the chapter and the error."""
+    path = project / "book" / "demo.ipynb"
+    good = path.read_bytes()
+    nb = nbformat.read(path, as_version=4)
+    nb.cells.append(nbformat.v4.new_code_cell("raise RuntimeError('demo failure')"))
+    nbformat.write(nb, path)
+    try:
+        out = subprocess.run([str(JB), "build", "."], cwd=project, env=_env(project),
+                             capture_output=True, text=True, timeout=600)
+    finally:
+        path.write_bytes(good)
+    log = out.stdout + out.stderr
+    assert out.returncode != 0, log[-2000:]
+    assert "infomech: chapter book/demo failed to execute" in log, log[-3000:]
+    assert "demo failure" in log, log[-3000:]
 
 
 def test_smallcnn_cache_lives_in_the_build_folder(monkeypatch):

@@ -16,6 +16,12 @@ What it does during ``jupyter-book build .``:
 * replaces the ``{infomech-figure-list}`` directive (``book/figures.md``) by the list of every
   figure, grouped by chapter with an index, with thumbnail, caption, downloads and citation line,
   and adds under each chapter figure a link to its entry;
+* **Chapters execute in parallel with the rest of the build.** The chapters the cache lacks start
+  at once in ``INFOMECH_JOBS`` worker processes (default: the CPUs, at most 4), exactly as myst-nb's
+  ``cache`` mode would execute them (jupyter-cache's ``single_nb_execution``, the notebook's folder
+  as working directory, the ``execute:`` settings); Sphinx reads the other pages (the API reference
+  first) meanwhile and each chapter when its execution is in the cache. A chapter that fails stops
+  the build with its name and error.
 * prints each chapter's execution time (or that it came from the cache);
 * serves MathJax 3 from the site itself (offline maths) and removes a duplicated inline script.
 """
@@ -214,6 +220,7 @@ def _config_inited(app: Any, config: Any) -> None:
         LOGGER.info("infomech: library, pins or extension changed since the last build: "
                     "re-executing every chapter")
     app.infomech_exec_key = key
+    _start_executions(app, config, Path(cache))
 
 
 def drop_stale_executions(srcdir: Path, root: Path, doctreedir: Path, cache: Path) -> tuple[str, bool]:
@@ -236,6 +243,170 @@ def drop_stale_executions(srcdir: Path, root: Path, doctreedir: Path, cache: Pat
     return key, dropped
 
 
+
+# ---------------------------------------------------------------- parallel chapter execution
+
+
+def toc_notebooks(srcdir: Path) -> list[Path]:
+    """The ``.ipynb`` files named in ``srcdir/_toc.yml``, in table-of-contents order."""
+    import yaml
+
+    toc = yaml.safe_load((srcdir / "_toc.yml").read_text(encoding="utf-8"))
+    found: list[Path] = []
+
+    def walk(node: object) -> None:
+        if isinstance(node, dict):
+            for key in ("root", "file"):
+                if isinstance(node.get(key), str):
+                    path = srcdir / node[key]
+                    path = path if path.suffix else path.with_suffix(".ipynb")
+                    if path.suffix == ".ipynb" and path.is_file():
+                        found.append(path)
+            for value in node.values():
+                if isinstance(value, list | dict):
+                    walk(value)
+        elif isinstance(node, list):
+            for item in node:
+                walk(item)
+
+    walk(toc)
+    return found
+
+
+def uncached_notebooks(notebooks: list[Path], cache_dir: Path) -> list[Path]:
+    """The notebooks whose code the execution cache at ``cache_dir`` does not hold, biggest first
+    (the most figures: a pool of workers then finishes together)."""
+    import nbformat
+    from jupyter_cache import get_cache
+
+    cache = get_cache(str(cache_dir))
+    todo = []
+    for path in notebooks:
+        try:
+            cache.match_cache_notebook(nbformat.read(path, as_version=4))
+        except KeyError:
+            todo.append(path)
+    return sorted(todo, key=lambda p: p.stat().st_size, reverse=True)
+
+
+def execute_notebook(path: str, timeout: int | None, allow_errors: bool) -> tuple[str, str, float, str | None]:
+    """Execute one notebook as myst-nb's ``cache`` mode does (in a worker process).
+
+    Returns ``(path, executed notebook as JSON, seconds, error or None)``.
+    """
+    import nbformat
+    from jupyter_cache.executors.utils import single_nb_execution
+
+    nb = nbformat.read(path, as_version=4)
+    result = single_nb_execution(nb, cwd=str(Path(path).parent), timeout=timeout,
+                                 allow_errors=allow_errors, meta_override=True)
+    error = None if result.err is None else f"{type(result.err).__name__}: {result.err}"
+    return path, nbformat.writes(nb), float(result.time), error
+
+
+def store_execution(cache_dir: Path, path: str, text: str, seconds: float) -> None:
+    """Put an executed notebook into the execution cache, as myst-nb stores its own executions."""
+    import nbformat
+    from jupyter_cache import get_cache
+    from jupyter_cache.base import CacheBundleIn
+
+    cache = get_cache(str(cache_dir))
+    record = cache.add_nb_to_project(path)
+    cache.cache_notebook_bundle(CacheBundleIn(nbformat.reads(text, as_version=4), record.uri,
+                                              data={"execution_seconds": seconds}),
+                                check_validity=False, overwrite=True)
+
+
+def parallel_jobs() -> int:
+    """Chapters executed at once: ``INFOMECH_JOBS``, default the CPUs (at most 4)."""
+    raw = os.environ.get("INFOMECH_JOBS", "")
+    if not raw:
+        return min(4, os.cpu_count() or 1)
+    if not raw.isdigit() or int(raw) < 1:
+        raise ExtensionError(f"infomech: INFOMECH_JOBS must be a whole number >= 1, not {raw!r}")
+    return int(raw)
+
+
+def start_pool(jobs: int) -> Any:
+    """A pool of ``jobs`` fresh (spawned) worker processes; with several, each chapter runs on one
+    thread (several torch threads per kernel on a shared core stall; the chapters' numbers do not
+    depend on the thread count, make nbval checks both)."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    if jobs > 1:
+        for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+            os.environ.setdefault(var, "1")
+    return ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("spawn"))
+
+
+def _docname(app: Any, path: Path) -> str:
+    return path.resolve().relative_to(Path(app.srcdir).resolve()).with_suffix("").as_posix()
+
+
+def _start_executions(app: Any, config: Any, cache_dir: Path) -> None:
+    """Start executing the chapters the cache lacks, in a pool, before Sphinx reads anything."""
+    app.infomech_pending = {}
+    if (getattr(config, "nb_execution_mode", "cache") != "cache"
+            or getattr(config, "nb_execution_in_temp", False)):
+        return  # myst-nb executes (or not) by itself
+    todo = uncached_notebooks(toc_notebooks(Path(app.srcdir)), cache_dir)
+    if not todo:
+        return
+    jobs = min(parallel_jobs(), len(todo))
+    pool = start_pool(jobs)
+    timeout = getattr(config, "nb_execution_timeout", None)
+    allow_errors = bool(getattr(config, "nb_execution_allow_errors", False))
+    app.infomech_pool = pool
+    app.infomech_cache_dir = cache_dir
+    for path in todo:
+        app.infomech_pending[_docname(app, path)] = pool.submit(execute_notebook, str(path),
+                                                                timeout, allow_errors)
+    LOGGER.info(f"infomech: executing {len(todo)} chapters, {jobs} at a time, while Sphinx reads "
+                "the other pages")
+
+
+def _collect(app: Any, docname: str) -> None:
+    """Wait for the pending execution of ``docname`` and put it into the execution cache."""
+    future = app.infomech_pending.pop(docname)
+    path, text, seconds, error = future.result()
+    if error is not None:
+        _stop_pool(app, kill=True)
+        raise ExtensionError(f"infomech: chapter {docname} failed to execute after "
+                             f"{seconds:.1f} s: {error}")
+    store_execution(app.infomech_cache_dir, path, text, seconds)
+
+
+def _wait_for_execution(app: Any, docname: str, source: list[str]) -> None:
+    if docname in getattr(app, "infomech_pending", {}):
+        _collect(app, docname)
+
+
+def _collect_rest(app: Any, env: Any) -> None:
+    """After reading: chapters executed but not read (their page was up to date) still go to the
+    cache, and the pool stops."""
+    for docname in list(getattr(app, "infomech_pending", {})):
+        _collect(app, docname)
+    _stop_pool(app)
+
+
+def _stop_pool(app: Any, kill: bool = False) -> None:
+    """Stop the pool; ``kill`` also ends the executions still running (the build failed)."""
+    pool = getattr(app, "infomech_pool", None)
+    if pool is None:
+        return
+    app.infomech_pool = None
+    app.infomech_pending = {}
+    if kill:  # a kernel whose worker dies exits by itself (ipykernel watches its parent)
+        for proc in list(getattr(pool, "_processes", {}).values()):
+            proc.terminate()
+    pool.shutdown(wait=not kill, cancel_futures=True)
+
+
+def _stop_pool_on_error(app: Any, exc: Exception | None) -> None:
+    _stop_pool(app, kill=exc is not None)
+
+
 def _always_outdated(app: Any, env: Any, added: set, changed: set, removed: set) -> list[str]:
     docs = [doc for doc in ALWAYS_REWRITE if doc in env.found_docs]
     # a chapter whose executed notebook is gone (deleted by hand) must be read (executed) again
@@ -247,7 +418,10 @@ def _always_outdated(app: Any, env: Any, added: set, changed: set, removed: set)
 
 
 def _before_read(app: Any, env: Any, docnames: list[str]) -> None:
+    """Record what this build reads; read the chapters still executing last, in pool order."""
     app.infomech_read = set(docnames)
+    pending = list(getattr(app, "infomech_pending", {}))
+    docnames[:] = [d for d in docnames if d not in pending] + [d for d in pending if d in docnames]
 
 
 def _toc_order(env: Any) -> list[str]:
@@ -633,6 +807,9 @@ def setup(app: Any) -> dict[str, Any]:
     app.connect("config-inited", _config_inited)
     app.connect("env-get-outdated", _always_outdated)
     app.connect("env-before-read-docs", _before_read)
+    app.connect("source-read", _wait_for_execution)
+    app.connect("env-updated", _collect_rest)
+    app.connect("build-finished", _stop_pool_on_error, priority=100)
     app.connect("doctree-resolved", _doctree_resolved)
     app.connect("html-page-context", _dedupe_scripts, priority=1)  # before any handler that
     # returns a template name (emit_firstresult stops there)

@@ -1,6 +1,6 @@
 """The book's own execution reproduces the committed outputs of every nbval-checked cell.
 
-``make book`` executes every chapter natively (``tools/execute_chapters.py``, then jupyter-book) and
+``make book`` executes every chapter natively (in the book extension's pool, during the build) and
 keeps the executed notebooks in ``_build/jupyter_execute/book/``. This test compares, cell by cell,
 the outputs of the cells tagged ``nbval-check-output`` in those executed notebooks with the outputs
 committed in ``book/*.ipynb``, field by field exactly as nbval does (:func:`output_fields` mirrors
