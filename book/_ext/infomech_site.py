@@ -192,11 +192,11 @@ def execution_key(srcdir: Path) -> str:
         path = srcdir / name
         if path.is_file():
             h.update(name.encode() + b"\0" + path.read_bytes() + b"\0")
-    try:
-        import torch
+    try:  # the installed distribution's version (what torch.__version__ says), without importing it
+        from importlib.metadata import PackageNotFoundError, version
 
-        torch_version = torch.__version__
-    except ImportError:  # pragma: no cover
+        torch_version = version("torch")
+    except PackageNotFoundError:  # pragma: no cover
         torch_version = "none"
     h.update(f"python {platform.python_version()} torch {torch_version}".encode())
     return h.hexdigest()
