@@ -535,9 +535,11 @@ def layer_t_test(values: Sequence[float], null: float) -> tuple[float, float]:
 
     :math:`t = (\bar f - f_0)/(s/\sqrt L)` with :math:`s` the sample SD of the :math:`L` values;
     ``p`` is :math:`P(T_{L-1} \ge t)`. Returns ``(t, p)``; ``(nan, nan)`` for fewer than two layers,
-    and ``(±inf, 0 or 1)`` when all layers are equal.
+    and ``(±inf, 0 or 1)`` when all layers are equal. ``p`` is ``scipy.special.stdtr(L - 1, -t)``,
+    the expression of ``scipy.stats.t.sf(t, L - 1)`` (same value, without importing
+    ``scipy.stats``, ~1.5 s).
     """
-    from scipy import stats
+    from scipy import special
 
     x = np.asarray(values, dtype=float)
     if x.size < 2:
@@ -549,7 +551,7 @@ def layer_t_test(values: Sequence[float], null: float) -> tuple[float, float]:
             return 0.0, 0.5
         return math.copysign(math.inf, diff), 0.0 if diff > 0 else 1.0
     t = diff / (sd / math.sqrt(x.size))
-    return t, float(stats.t.sf(t, x.size - 1))
+    return t, float(special.stdtr(x.size - 1, -t))
 
 
 def bootstrap_interval(values: Sequence[float], *, level: float = 0.95, n_boot: int = N_BOOT,

@@ -110,3 +110,31 @@ def test_resample_ranks_are_rankdata() -> None:
     assert np.isnan(fs.resample_ranks(np.array([1.0, np.nan]), np.array([[0, 1], [0, 0]]))[0]).all()
     with pytest.raises(ValueError, match="1-D"):
         fs.resample_ranks(x[None], idx)
+
+
+@pytest.mark.filterwarnings("ignore:.*constant")
+def test_spearman_is_scipy_spearmanr_without_scipy_stats(monkeypatch) -> None:
+    import sys
+
+    from scipy import stats
+
+    rng = np.random.default_rng(4)
+    pairs = []
+    for i in range(300):
+        n = int(rng.integers(2, 200))
+        a = rng.standard_normal(n) if i % 2 else rng.integers(0, 6, n).astype(float)
+        b = a * rng.random() + rng.standard_normal(n) if i % 3 else rng.integers(0, 3, n).astype(float)
+        pairs.append((a, b))
+    pairs += [(np.ones(4), np.arange(4.0)), (np.array([1.0, np.nan, 2]), np.arange(3.0))]
+    want = [float(stats.spearmanr(a, b).statistic) for a, b in pairs]
+    import scipy
+
+    monkeypatch.setitem(sys.modules, "scipy.stats", None)     # any import of it now fails
+    monkeypatch.delattr(scipy, "stats")
+    got = [fs.spearman(a, b) for a, b in pairs]
+    assert np.array_equal(got, want, equal_nan=True)
+    assert np.isnan(fs.spearman([1.0], [2.0]))
+    with pytest.warns(RuntimeWarning, match="constant"):
+        fs.spearman(np.ones(3), np.arange(3.0))
+    with pytest.raises(ValueError, match="same length"):
+        fs.spearman(np.arange(3.0), np.arange(4.0))

@@ -248,6 +248,22 @@ def test_layer_t_test_and_bootstrap() -> None:
     assert sp.bootstrap_interval(x) == (lo, hi)   # seeded
 
 
+def test_layer_t_test_p_is_scipy_t_sf_without_scipy_stats(monkeypatch) -> None:
+    # p-values bit-identical to scipy.stats.t.sf, and scipy.stats (~1.5 s to import) not needed
+    import sys
+
+    from scipy import stats
+
+    rng = np.random.default_rng(3)
+    samples = [rng.random(int(rng.integers(2, 60))) for _ in range(200)]
+    want = [float(stats.t.sf(sp.layer_t_test(x, 0.5)[0], x.size - 1)) for x in samples]
+    import scipy
+
+    monkeypatch.setitem(sys.modules, "scipy.stats", None)     # any import of it now fails
+    monkeypatch.delattr(scipy, "stats")
+    assert [sp.layer_t_test(x, 0.5)[1] for x in samples] == want
+
+
 def test_top3_margin_and_odd_share_test() -> None:
     f = np.full((3, 3), 0.05)
     f[0, 0], f[0, 1], f[1, 0], f[2, 2] = 0.3, 0.2, 0.15, 0.1
