@@ -695,9 +695,16 @@ def _decide(enriched: tuple[str, ...], share: float, majority_p: float, margin: 
     return NetworkVerdict(word, weighting, enriched, share, majority_p, margin, detail, margins)
 
 
-def network_verdict(s: Spectrum, weighting: Weighting = "energy") -> NetworkVerdict:
-    """Dominated / enriched / neither for a network under ``weighting`` (rules in the module notes)."""
-    tests = {t.name: t for t in basis_tests(s, weighting, all_bases=False)}
+def network_verdict(s: Spectrum, weighting: Weighting = "energy", *,
+                    tests: Sequence[BasisTest] | None = None) -> NetworkVerdict:
+    """Dominated / enriched / neither for a network under ``weighting`` (rules in the module notes).
+
+    ``tests`` may pass ``basis_tests(s, weighting, all_bases=False)`` when it is already computed
+    (the same value: it is recomputed otherwise).
+    """
+    if tests is None:
+        tests = basis_tests(s, weighting, all_bases=False)
+    tests = {t.name: t for t in tests}
     enriched = tuple(b for b in ("DC", "grad_x", "grad_y") if tests[b].enriched)
     per = dc_grad_share(s.per_layer_for(weighting))
     share = float(per.mean())

@@ -289,3 +289,15 @@ def test_layer_spectrum_shortcuts_equal_the_definitions(n) -> None:
         np.testing.assert_allclose(ls.fractions_for(w), sp.layer_fractions(k, w), atol=1e-13)
         for split in ("point", "square"):
             assert ls.odd_for(split, w) == pytest.approx(sp.layer_odd_share(k, split, w), abs=1e-13)
+
+
+def test_network_verdict_reuses_given_basis_tests() -> None:
+    from dataclasses import replace
+
+    rng = np.random.default_rng(8)
+    s = _layers(*[rng.standard_normal((300, 3, 3)) + 2 * basis(0, 0) for _ in range(4)])
+    tests = sp.basis_tests(s, "energy", all_bases=False)
+    assert sp.network_verdict(s, tests=tests) == sp.network_verdict(s)
+    assert "DC" in sp.network_verdict(s).enriched
+    no_dc = [replace(t, enriched=False) if t.name == "DC" else t for t in tests]
+    assert "DC" not in sp.network_verdict(s, tests=no_dc).enriched     # the given tests are used
