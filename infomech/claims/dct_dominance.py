@@ -109,7 +109,7 @@ def authors_spectra(spec: ClaimSpec = SPEC) -> dict[str, sp.Spectrum | None]:
 
 
 def run(spec: ClaimSpec = SPEC, *, filters: bool = True) -> dict[str, Any]:
-    """Every measurement of the chapter (about 15 s on one thread with the shipped SmallCNN)."""
+    """Every measurement of the chapter (about 5 s CPU on one thread with the shipped SmallCNN)."""
     p = spec.params
     n = p["kernel_size"]
     trained = spectra(p["trained"], n, p["seed"])
