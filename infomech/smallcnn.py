@@ -166,8 +166,14 @@ def _build(settings: Settings) -> SmallCNN:
 
 
 def initial(settings: Settings = Settings()) -> SmallCNN:
-    """The network at its seeded initialisation (see :func:`_init_parameters`)."""
-    with _deterministic(settings.seed):
+    """The network at its seeded initialisation (see :func:`_init_parameters`).
+
+    It needs none of :func:`_deterministic` (whose ``torch.use_deterministic_algorithms`` imports
+    ``torch._inductor``, ~3 s): every parameter is drawn by numpy and copied in, so no torch random
+    number and no reduction enters it. torch's global generator, from which ``nn.Conv2d`` and
+    ``nn.Linear`` draw the default initialisation that is then overwritten, is left as it was.
+    """
+    with torch.random.fork_rng(devices=[]):
         return _build(settings)
 
 

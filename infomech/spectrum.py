@@ -535,9 +535,11 @@ def layer_t_test(values: Sequence[float], null: float) -> tuple[float, float]:
 
     :math:`t = (\bar f - f_0)/(s/\sqrt L)` with :math:`s` the sample SD of the :math:`L` values;
     ``p`` is :math:`P(T_{L-1} \ge t)`. Returns ``(t, p)``; ``(nan, nan)`` for fewer than two layers,
-    and ``(±inf, 0 or 1)`` when all layers are equal.
+    and ``(±inf, 0 or 1)`` when all layers are equal. ``p`` is ``scipy.special.stdtr(L - 1, -t)``,
+    the expression of ``scipy.stats.t.sf(t, L - 1)`` (same value, without importing
+    ``scipy.stats``, ~1.5 s).
     """
-    from scipy import stats
+    from scipy import special
 
     x = np.asarray(values, dtype=float)
     if x.size < 2:
@@ -549,7 +551,7 @@ def layer_t_test(values: Sequence[float], null: float) -> tuple[float, float]:
             return 0.0, 0.5
         return math.copysign(math.inf, diff), 0.0 if diff > 0 else 1.0
     t = diff / (sd / math.sqrt(x.size))
-    return t, float(stats.t.sf(t, x.size - 1))
+    return t, float(special.stdtr(x.size - 1, -t))
 
 
 def bootstrap_interval(values: Sequence[float], *, level: float = 0.95, n_boot: int = N_BOOT,
@@ -693,9 +695,16 @@ def _decide(enriched: tuple[str, ...], share: float, majority_p: float, margin: 
     return NetworkVerdict(word, weighting, enriched, share, majority_p, margin, detail, margins)
 
 
-def network_verdict(s: Spectrum, weighting: Weighting = "energy") -> NetworkVerdict:
-    """Dominated / enriched / neither for a network under ``weighting`` (rules in the module notes)."""
-    tests = {t.name: t for t in basis_tests(s, weighting, all_bases=False)}
+def network_verdict(s: Spectrum, weighting: Weighting = "energy", *,
+                    tests: Sequence[BasisTest] | None = None) -> NetworkVerdict:
+    """Dominated / enriched / neither for a network under ``weighting`` (rules in the module notes).
+
+    ``tests`` may pass ``basis_tests(s, weighting, all_bases=False)`` when it is already computed
+    (the same value: it is recomputed otherwise).
+    """
+    if tests is None:
+        tests = basis_tests(s, weighting, all_bases=False)
+    tests = {t.name: t for t in tests}
     enriched = tuple(b for b in ("DC", "grad_x", "grad_y") if tests[b].enriched)
     per = dc_grad_share(s.per_layer_for(weighting))
     share = float(per.mean())

@@ -317,3 +317,29 @@ def test_keras_h5_file(tmp_path) -> None:
     assert layer.shape == (5, 2, 3, 3) and "block1_conv1" in layer.name
     np.testing.assert_array_equal(layer.array[0], w[:, :, 0, 0])   # out 0, in 0
     np.testing.assert_array_equal(layer.array[1], w[:, :, 1, 0])   # out 0, in 1
+
+
+def test_package_weights_are_read_once_while_their_files_are_unchanged(tmp_path, monkeypatch) -> None:
+    # a package-backed source backed by a file we control: read once, re-read when it changes,
+    # and every conv_kernels call hands out its own writeable arrays
+    import os
+
+    from infomech.networks import registry
+
+    net = registry.Network("fake_pkg", "test", "package-torch", "nothing", (("", "w.pth"),))
+    path = tmp_path / "w.pth"
+    monkeypatch.setitem(registry.NETWORKS, "fake_pkg", net)
+    monkeypatch.setattr(registry, "package_files", lambda n: [("", path)])
+    monkeypatch.setattr(registry, "_package_raw_memo", {})
+    reads = []
+    real = registry.read_torch
+    monkeypatch.setattr(registry, "read_torch", lambda p: reads.append(p) or real(p))
+    torch.save({"c.weight": torch.ones(4, 1, 3, 3, dtype=torch.float64)}, path)
+    a = conv_kernels("fake_pkg")[0].array
+    a[0] = 7.0                                                 # the caller's copy, not the memo's
+    b = conv_kernels("fake_pkg")[0].array
+    assert len(reads) == 1 and (b == 1).all() and b.flags.writeable and a is not b
+    torch.save({"c.weight": torch.full((4, 1, 3, 3), 2.0, dtype=torch.float64)}, path)
+    os.utime(path, ns=(1, 1))                                  # a different mtime even on coarse clocks
+    assert (conv_kernels("fake_pkg")[0].array == 2).all() and len(reads) == 2
+    assert len(registry._package_raw_memo) == 1                # the stale version was dropped

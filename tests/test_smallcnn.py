@@ -218,3 +218,15 @@ def test_smallcnn_retrained_under_avx2_is_the_shipped_model(tmp_path) -> None:
     changed = retrained_problems(shipped, tmp_path / "changed.pt")
     assert len(changed) == 1 and changed[0].startswith("conv1.weight: max |difference|"), changed
     assert retrained_problems(shipped, tmp_path / "missing.pt")[0].startswith("no retrained model")
+
+
+def test_initial_needs_no_deterministic_mode_and_keeps_the_global_generator(monkeypatch) -> None:
+    # torch.use_deterministic_algorithms imports torch._inductor (~3 s): initial() must not need it
+    def refuse(*args, **kwargs):
+        raise AssertionError("initial() switched the deterministic mode")
+
+    monkeypatch.setattr(torch, "use_deterministic_algorithms", refuse)
+    state = torch.get_rng_state()
+    model = smallcnn.initial()
+    assert torch.equal(torch.get_rng_state(), state)
+    assert model.conv1.weight.dtype == torch.float64

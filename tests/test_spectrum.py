@@ -248,6 +248,22 @@ def test_layer_t_test_and_bootstrap() -> None:
     assert sp.bootstrap_interval(x) == (lo, hi)   # seeded
 
 
+def test_layer_t_test_p_is_scipy_t_sf_without_scipy_stats(monkeypatch) -> None:
+    # p-values bit-identical to scipy.stats.t.sf, and scipy.stats (~1.5 s to import) not needed
+    import sys
+
+    from scipy import stats
+
+    rng = np.random.default_rng(3)
+    samples = [rng.random(int(rng.integers(2, 60))) for _ in range(200)]
+    want = [float(stats.t.sf(sp.layer_t_test(x, 0.5)[0], x.size - 1)) for x in samples]
+    import scipy
+
+    monkeypatch.setitem(sys.modules, "scipy.stats", None)     # any import of it now fails
+    monkeypatch.delattr(scipy, "stats")
+    assert [sp.layer_t_test(x, 0.5)[1] for x in samples] == want
+
+
 def test_top3_margin_and_odd_share_test() -> None:
     f = np.full((3, 3), 0.05)
     f[0, 0], f[0, 1], f[1, 0], f[2, 2] = 0.3, 0.2, 0.15, 0.1
@@ -273,3 +289,15 @@ def test_layer_spectrum_shortcuts_equal_the_definitions(n) -> None:
         np.testing.assert_allclose(ls.fractions_for(w), sp.layer_fractions(k, w), atol=1e-13)
         for split in ("point", "square"):
             assert ls.odd_for(split, w) == pytest.approx(sp.layer_odd_share(k, split, w), abs=1e-13)
+
+
+def test_network_verdict_reuses_given_basis_tests() -> None:
+    from dataclasses import replace
+
+    rng = np.random.default_rng(8)
+    s = _layers(*[rng.standard_normal((300, 3, 3)) + 2 * basis(0, 0) for _ in range(4)])
+    tests = sp.basis_tests(s, "energy", all_bases=False)
+    assert sp.network_verdict(s, tests=tests) == sp.network_verdict(s)
+    assert "DC" in sp.network_verdict(s).enriched
+    no_dc = [replace(t, enriched=False) if t.name == "DC" else t for t in tests]
+    assert "DC" not in sp.network_verdict(s, tests=no_dc).enriched     # the given tests are used

@@ -291,16 +291,51 @@ def _as_path(src: str) -> Path:
     return path
 
 
+#: Kernels read from installed packages' weight files, by source and file identity
+#: (:func:`_file_identity`); the arrays are read-only, at most :data:`_PACKAGE_RAW_MAX` sources.
+_package_raw_memo: dict[tuple[str, tuple[tuple[str, int, int, int], ...]], Raw] = {}
+_PACKAGE_RAW_MAX: int = 8
+
+
+def _file_identity(path: Path) -> tuple[str, int, int, int]:
+    """``(resolved path, size, mtime in ns, inode)``: a file rewritten in place gets a new one."""
+    st = path.stat()
+    return str(path.resolve()), st.st_size, st.st_mtime_ns, st.st_ino
+
+
+def _package_raw(source: str, net: Network) -> Raw:
+    """The kernels of a package-backed source, read once per process while its files are unchanged.
+
+    The chapters ask for the same network several times (e.g. 3x3 and 5x5 spectra, the filter
+    runs); unpickling or parsing its weights again each time costs ~0.1 s per call. The memo holds
+    read-only arrays; :func:`conv_kernels` hands out copies.
+    """
+    files = package_files(net)
+    key = (source, tuple(_file_identity(path) for _, path in files))
+    raw = _package_raw_memo.get(key)
+    if raw is None:
+        if net.origin == "package-torch":
+            raw = raw_from_mapping(load_state_dict(source))
+        else:
+            raw = read_onnx(files[0][1])
+        for _, arr, _ in raw:
+            arr.flags.writeable = False
+        for old in [k for k in _package_raw_memo if k[0] == source]:
+            del _package_raw_memo[old]            # an earlier version of the files
+        if len(_package_raw_memo) >= _PACKAGE_RAW_MAX:
+            del _package_raw_memo[next(iter(_package_raw_memo))]
+        _package_raw_memo[key] = raw
+    return list(raw)
+
+
 def _raw_for(source: str, seed: int) -> Raw:
     net = NETWORKS.get(source)
     if net is None:
         if source.startswith("random:"):
             return _random_raw(source, seed)
         return read_file(_as_path(source))
-    if net.origin == "package-torch":
-        return raw_from_mapping(load_state_dict(source))
-    if net.origin == "package-onnx":
-        return read_onnx(package_files(net)[0][1])
+    if net.origin in ("package-torch", "package-onnx"):
+        return _package_raw(source, net)
     if net.origin == "local":
         return _local_raw(net)
     if net.origin == "smallcnn":
@@ -349,7 +384,8 @@ def conv_kernels(source: str | os.PathLike[str], kernel_size: int = 3, *,
     -------
     list of ConvLayer
         In the order of the state dict / graph; each with ``array`` of shape
-        ``(out * in_per_group, n, n)``, float64.
+        ``(out * in_per_group, n, n)``, float64, a new array on every call (the weights of an
+        installed package are read once per process while its files are unchanged).
 
     Raises
     ------
@@ -364,7 +400,7 @@ def conv_kernels(source: str | os.PathLike[str], kernel_size: int = 3, *,
     src = os.fspath(source)
     raw = _raw_for(src, seed)
     layers = [ConvLayer(name, _kind(arr, kind), tuple(int(s) for s in arr.shape),
-                        np.ascontiguousarray(arr.reshape(-1, n, n), dtype=np.float64))
+                        np.array(arr.reshape(-1, n, n), dtype=np.float64, order="C"))
               for name, arr, kind in raw if arr.shape[-2:] == (n, n) and arr.size > 0]
     if not layers:
         sizes = sorted({f"{a.shape[-2]}x{a.shape[-1]}" for _, a, _ in raw})
