@@ -339,7 +339,7 @@ def row_run(b: np.ndarray, steps: int, activation: str = "relu") -> dict[str, np
     for t in range(1, T + 1):
         new = act(np.correlate(buf[:size + 2 * pad], b, "valid"))  # new[i] = sum_d b[d] gp[i + d]
         x0 -= pad - r_left
-        m = (new if nonneg else np.abs(new)).max()
+        m = _max(new if nonneg else np.abs(new))
         if not m > 0:
             raise ValueError(f"the state vanished at step {t}")
         lo, hi = _support(new)
@@ -351,9 +351,14 @@ def row_run(b: np.ndarray, steps: int, activation: str = "relu") -> dict[str, np
         x0 += lo
         w = g if nonneg else np.abs(g)
         wx = np.multiply(w, pos[x0 + T * pad:x0 + T * pad + size], out=prod[:size])
-        out["centre"][t] = float(wx.sum() / w.sum())
+        out["centre"][t] = float(_sum(wx) / _sum(w))
         out["front"][t], out["rear"][t], out["width"][t] = x0 + size - 1, x0, size
     return out
+
+
+#: ``ndarray.sum()`` and ``.max()`` without their Python wrappers (the same reductions; the loop of
+#: :func:`row_run` calls them ~10^5 times)
+_sum, _max = np.add.reduce, np.maximum.reduce
 
 
 def _support(z: np.ndarray, scan: int = 8) -> tuple[int, int]:
