@@ -98,18 +98,33 @@ def _correlate_valid(x: torch.Tensor, k: torch.Tensor) -> torch.Tensor:
     return out
 
 
+#: Largest output (bytes) for which :func:`_correlate_adjoint` scatters the taps itself; larger
+#: outputs (out of cache) go to ``aten.convolution_backward``, which loops over the draws.
+SCATTER_BYTES = 1 << 20
+
+
 def _correlate_adjoint(g: torch.Tensor, k: torch.Tensor) -> torch.Tensor:
     r"""Adjoint of :func:`_correlate_valid`: the full convolution :math:`(g_b * k_b)(p) =
     \sum_d k_b(d)\, g_b(p - d)`, shape ``(B, h + n - 1, w + n - 1)`` for ``g (B, h, w)``.
 
-    This is the input gradient of the grouped ``conv2d`` (``groups = B``), computed by the very
-    kernel autograd uses for it (``aten.convolution_backward``), so it is bit-identical to
-    back-propagating through ``conv2d``, without the forward pass.
+    This is the input gradient of the grouped ``conv2d`` (``groups = B``), bit-identical to
+    back-propagating through it, without the forward pass. Autograd computes it per draw as the
+    products :math:`k_b(d)\, g_b` (exact roundings) accumulated into a zero image tap by tap, in
+    row-major order of ``d`` (``col2im``). Small outputs (at most :data:`SCATTER_BYTES`) do the
+    same in one multiply and one add per tap over the whole batch; larger ones call that very
+    kernel (``aten.convolution_backward``), which is faster once the batch leaves the cache.
     """
     B, h, w = g.shape
     n = k.shape[-1]
-    shape = (1, B, h + n - 1, w + n - 1)
-    x = g.new_empty(shape)  # only its shape is read for the input gradient
+    if B * (h + n - 1) * (w + n - 1) * g.element_size() <= SCATTER_BYTES:
+        out = g.new_zeros((B, h + n - 1, w + n - 1))
+        tmp = torch.empty_like(g)
+        kk = k[:, :, :, None, None]
+        for u in range(n):
+            for v in range(n):
+                out[:, u:u + h, v:v + w] += torch.mul(g, kk[:, u, v], out=tmp)
+        return out
+    x = g.new_empty((1, B, h + n - 1, w + n - 1))  # only its shape is read for the input gradient
     gx, _, _ = torch.ops.aten.convolution_backward(
         g[None], x, k[:, None], None, [1, 1], [0, 0], [1, 1], False, [0, 0], B, [True, False, False])
     return gx[0]
@@ -190,7 +205,7 @@ def _backward(kernels: torch.Tensor, masks: list[torch.Tensor] | None) -> torch.
     g = torch.ones((B, 1, 1), dtype=kernels.dtype)
     for layer in reversed(range(L)):
         if masks is not None:
-            g = g * masks[layer]
+            g.mul_(masks[layer])
         g = _correlate_adjoint(g, kernels[layer])
     return g
 

@@ -97,11 +97,14 @@ def test_gradients_run_on_one_thread_by_default_and_do_not_depend_on_it(monkeypa
         torch.set_num_threads(old)
 
 
+@pytest.mark.parametrize("scatter_bytes", [0, 1 << 40])
 @pytest.mark.parametrize("kind", ["random", "dct"])
 @pytest.mark.parametrize("depth, draws", [(1, 1), (3, 5), (12, 64)])
-def test_direct_backward_is_autograd_bit_for_bit(kind, depth, draws):
+def test_direct_backward_is_autograd_bit_for_bit(kind, depth, draws, scatter_bytes, monkeypatch):
     """The linear (no forward pass) and ReLU (sign-only forward, dead draws skipped) paths give
-    exactly the gradients of autograd through grouped conv2d (the callable-activation path)."""
+    exactly the gradients of autograd through grouped conv2d (the callable-activation path), with
+    the adjoint scattered tap by tap or left to aten.convolution_backward."""
+    monkeypatch.setattr(erf, "SCATTER_BYTES", scatter_bytes)
     ks = erf.stack_kernels(kind, depth, draws, seed=depth)
     size = 2 * depth + 1
     x = torch.randn((draws, size, size), generator=torch.Generator().manual_seed(draws), dtype=ks.dtype)
