@@ -6,8 +6,10 @@ input, :math:`g(p) = \partial y_{centre} / \partial x_0(p)`, measured on a rando
 over random draws of the kernels (and inputs). Only the input within ``L r`` pixels of the centre
 reaches the centre output (``r`` the kernel radius), so we use an input of side ``2Lr+1`` and
 *valid* convolutions: every layer shrinks the map by ``2r`` and the last one is ``1 x 1``. This is
-exact (identical to "SAME" padding on any larger image) and all draws run in one grouped
-``conv2d`` per layer.
+exact (identical to "SAME" padding on any larger image). All draws run together, one batched
+operation per layer and tap; the backward pass is written out (:func:`erf_gradients`: no forward
+pass for linear stacks, a sign-only one for ReLU stacks) and is bit-identical to autograd through a
+grouped ``conv2d``.
 
 The ERF map is :math:`E(p) = \langle |g(p)|^q / \sum_{p'} |g(p')|^q \rangle` (each draw normalised to
 unit mass, then averaged over draws, ``q = 1`` by default); its centre and spread are computed with
