@@ -112,13 +112,15 @@ def _correlate_adjoint(g: torch.Tensor, k: torch.Tensor) -> torch.Tensor:
     This is the input gradient of the grouped ``conv2d`` (``groups = B``), bit-identical to
     back-propagating through it, without the forward pass. Autograd computes it per draw as the
     products :math:`k_b(d)\, g_b` (exact roundings) accumulated into a zero image tap by tap, in
-    row-major order of ``d`` (``col2im``). Small outputs (at most :data:`SCATTER_BYTES`) do the
-    same in one multiply and one add per tap over the whole batch; larger ones call that very
-    kernel (``aten.convolution_backward``), which is faster once the batch leaves the cache.
+    row-major order of ``d`` (``col2im``, its float64 CPU kernel). Small float64 outputs (at most
+    :data:`SCATTER_BYTES`) do the same in one multiply and one add per tap over the whole batch;
+    larger ones, and other dtypes or devices (whose kernels sum in another order), call that very
+    kernel (``aten.convolution_backward``).
     """
     B, h, w = g.shape
     n = k.shape[-1]
-    if B * (h + n - 1) * (w + n - 1) * g.element_size() <= SCATTER_BYTES:
+    if (g.dtype == torch.float64 and g.device.type == "cpu"
+            and B * (h + n - 1) * (w + n - 1) * g.element_size() <= SCATTER_BYTES):
         out = g.new_zeros((B, h + n - 1, w + n - 1))
         tmp = torch.empty_like(g)
         kk = k[:, :, :, None, None]
@@ -149,13 +151,13 @@ def erf_gradients(kernels: torch.Tensor, activation: Activation = "none", *,
 
     * ``"none"``: :math:`D_l = I`, so ``g`` is the ``L``-fold convolution of the kernels and needs
       no forward pass (nor an input: ``x`` is not drawn);
-    * ``"relu"``: :math:`D_l = \operatorname{diag}(1[C_l x_{l-1} > 0])`; a forward pass records
-      only the signs, and draws whose output is dead (:math:`D_L = 0`) have ``g = 0`` and skip the
-      backward pass;
-    * any other activation: autograd through grouped ``conv2d``.
+    * ``"relu"`` (float64 on the CPU): :math:`D_l = \operatorname{diag}(1[C_l x_{l-1} > 0])`; a
+      forward pass records only the signs, and draws whose output is dead (:math:`D_L = 0`) have
+      ``g = 0`` and skip the backward pass;
+    * any other activation (or ReLU in another dtype): autograd through grouped ``conv2d``.
 
     All three are bit-identical to autograd through ``conv2d`` (the ReLU masks could differ only
-    for a pre-activation within rounding of zero).
+    for a pre-activation within float64 rounding of zero).
 
     Parameters
     ----------
@@ -182,6 +184,8 @@ def erf_gradients(kernels: torch.Tensor, activation: Activation = "none", *,
     size = 2 * L * (n // 2) + 1
     if x is not None and tuple(x.shape) != (B, size, size):
         raise ValueError(f"x must have shape {(B, size, size)}; got {tuple(x.shape)}")
+    if x is not None and x.dtype != kernels.dtype:
+        raise ValueError(f"x has dtype {x.dtype} but the kernels {kernels.dtype}")
     linear = isinstance(activation, str) and activation == "none"
     act = activation_fn(activation)
     if x is None and not linear:
@@ -190,7 +194,7 @@ def erf_gradients(kernels: torch.Tensor, activation: Activation = "none", *,
     with torch_threads(threads):
         if linear:
             return _backward(kernels, None)
-        if isinstance(activation, str) and activation == "relu":
+        if activation == "relu" and kernels.dtype == torch.float64 and kernels.device.type == "cpu":
             return _relu_gradients(kernels, x.detach())
         x = x.detach().clone().requires_grad_(True)
         cur = x[None]

@@ -113,3 +113,14 @@ def test_direct_backward_is_autograd_bit_for_bit(kind, depth, draws, scatter_byt
     assert torch.equal(a, b) and torch.equal(a.abs(), b.abs())
     with pytest.raises(ValueError, match="x must have shape"):
         erf.erf_gradients(ks, "none", x=x[:, 1:])
+
+
+def test_float32_gradients_are_autograd_bit_for_bit_and_dtypes_must_match():
+    """float32 sums in autograd's own order (its kernels are not the float64 col2im): the direct
+    paths then defer to it, so they stay bit-identical."""
+    ks = erf.stack_kernels("random", 12, 64, seed=2, dtype=torch.float32)
+    x = torch.randn((64, 25, 25), generator=torch.Generator().manual_seed(3), dtype=torch.float32)
+    assert torch.equal(erf.erf_gradients(ks, "none"), erf.erf_gradients(ks, lambda t: t, x=x))
+    assert torch.equal(erf.erf_gradients(ks, "relu", x=x), erf.erf_gradients(ks, torch.relu, x=x))
+    with pytest.raises(ValueError, match="dtype"):
+        erf.erf_gradients(ks, "relu", x=x.double())
