@@ -208,7 +208,7 @@ def _backward(kernels: torch.Tensor, masks: list[torch.Tensor] | None) -> torch.
     r""":math:`C_1^\top D_1 \cdots C_L^\top D_L 1` for ``kernels (L, B, n, n)``; ``masks[l]`` (bool,
     shape of layer ``l``'s output) is the diagonal of :math:`D_l`, ``None`` for the identity."""
     L, B, _, _ = kernels.shape
-    g = torch.ones((B, 1, 1), dtype=kernels.dtype)
+    g = torch.ones((B, 1, 1), dtype=kernels.dtype, device=kernels.device)
     for layer in reversed(range(L)):
         if masks is not None:
             g.mul_(masks[layer])

@@ -78,8 +78,12 @@ def _energies_from_first_step(x: np.ndarray, th: np.ndarray, ph_all: np.ndarray,
     shape ``(A, P)``: one batched first step over ``th`` (A,), then one second step per
     :math:`\theta_1` over ``ph_all`` (P,), each from its :math:`x_1`."""
     x1 = propagate(x, steered_gradient(th, n), 1, activation=activation, frames=(1,)).frames[1]
-    return np.stack([(propagate(x1[a], steered_gradient(th[a] + ph_all, n), 1, activation=activation,
-                                frames=(1,)).frames[1] ** 2).sum(axis=(-2, -1)) for a in range(th.size)])
+    e = np.zeros((th.size, ph_all.size))  # a first step that kills the image transmits nothing
+    for a in np.flatnonzero(x1.reshape(th.size, -1).any(axis=1)):
+        x2 = propagate(x1[a], steered_gradient(th[a] + ph_all, n), 1, activation=activation,
+                       frames=(1,)).frames[1]
+        e[a] = (x2 ** 2).sum(axis=(-2, -1))
+    return e
 
 
 def transmission(x: np.ndarray, phi: np.ndarray, theta1: np.ndarray | float = 0.0, *, n: int = 3,

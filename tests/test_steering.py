@@ -63,3 +63,12 @@ def test_shared_first_step_is_the_joint_two_step_run_bit_for_bit(image, activati
     e = e.reshape(th.size, ph_all.size)
     assert np.array_equal(S.transmission_per_direction(x, phi, th, activation=activation),
                           e[:, 1:] / e[:, :1])
+
+
+def test_an_image_killed_by_the_first_filter_is_a_clear_error():
+    """A first step that leaves nothing (here an activation that zeroes everything) is the
+    normalisation error, as in the joint run, not a zero-mass error from the second step."""
+    with pytest.warns(RuntimeWarning, match="mass vanished"), \
+            pytest.raises(ValueError, match="zero transmitted energy"):
+        S.transmission_per_direction(P.disc(21, 4), np.deg2rad([30.0]), [0.0, 1.0],
+                                     activation=lambda t: t * 0)
