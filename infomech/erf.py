@@ -6,8 +6,10 @@ input, :math:`g(p) = \partial y_{centre} / \partial x_0(p)`, measured on a rando
 over random draws of the kernels (and inputs). Only the input within ``L r`` pixels of the centre
 reaches the centre output (``r`` the kernel radius), so we use an input of side ``2Lr+1`` and
 *valid* convolutions: every layer shrinks the map by ``2r`` and the last one is ``1 x 1``. This is
-exact (identical to "SAME" padding on any larger image) and all draws run in one grouped
-``conv2d`` per layer.
+exact (identical to "SAME" padding on any larger image). All draws run together, one batched
+operation per layer and tap; the backward pass is written out (:func:`erf_gradients`: no forward
+pass for linear stacks, a sign-only one for ReLU stacks) and is bit-identical to autograd through a
+grouped ``conv2d``.
 
 The ERF map is :math:`E(p) = \langle |g(p)|^q / \sum_{p'} |g(p')|^q \rangle` (each draw normalised to
 unit mass, then averaged over draws, ``q = 1`` by default); its centre and spread are computed with
@@ -78,9 +80,84 @@ def stack_kernels(kind: str, depth: int, draws: int = 1, n: int = 3, *, beta2: f
     raise ValueError(f"unknown stack {kind!r}; expected one of {STACKS}")
 
 
+def _correlate_valid(x: torch.Tensor, k: torch.Tensor) -> torch.Tensor:
+    r"""Valid cross-correlation of each map with its own kernel, :math:`(k_b \star x_b)(p) =
+    \sum_{d} k_b(d)\, x_b(p + d)`, shape ``(B, h - n + 1, w - n + 1)`` for ``x (B, h, w)`` and
+    ``k (B, n, n)``.
+
+    One fused multiply-add per kernel tap over the whole batch (no per-draw convolution calls). The
+    rounding may differ from :func:`torch.nn.functional.conv2d` in the last bits, so it is used only
+    where just the sign of the result matters (the ReLU masks of :func:`erf_gradients`).
+    """
+    n = k.shape[-1]
+    ho, wo = x.shape[-2] - n + 1, x.shape[-1] - n + 1
+    kk = k[:, :, :, None, None]
+    out = x[:, :ho, :wo] * kk[:, 0, 0]
+    for u in range(n):
+        for v in range(n):
+            if u or v:
+                out.addcmul_(x[:, u:u + ho, v:v + wo], kk[:, u, v])
+    return out
+
+
+#: Largest output (bytes) for which :func:`_correlate_adjoint` scatters the taps itself; larger
+#: outputs (out of cache) go to ``aten.convolution_backward``, which loops over the draws.
+SCATTER_BYTES = 1 << 20
+
+
+def _correlate_adjoint(g: torch.Tensor, k: torch.Tensor) -> torch.Tensor:
+    r"""Adjoint of :func:`_correlate_valid`: the full convolution :math:`(g_b * k_b)(p) =
+    \sum_d k_b(d)\, g_b(p - d)`, shape ``(B, h + n - 1, w + n - 1)`` for ``g (B, h, w)``.
+
+    This is the input gradient of the grouped ``conv2d`` (``groups = B``), bit-identical to
+    back-propagating through it, without the forward pass. Autograd computes it per draw as the
+    products :math:`k_b(d)\, g_b` (exact roundings) accumulated into a zero image tap by tap, in
+    row-major order of ``d`` (``col2im``, its float64 CPU kernel). Small float64 outputs (at most
+    :data:`SCATTER_BYTES`) do the same in one multiply and one add per tap over the whole batch;
+    larger ones, and other dtypes or devices (whose kernels sum in another order), call that very
+    kernel (``aten.convolution_backward``).
+    """
+    B, h, w = g.shape
+    n = k.shape[-1]
+    if (g.dtype == torch.float64 and g.device.type == "cpu"
+            and B * (h + n - 1) * (w + n - 1) * g.element_size() <= SCATTER_BYTES):
+        out = g.new_zeros((B, h + n - 1, w + n - 1))
+        tmp = torch.empty_like(g)
+        kk = k[:, :, :, None, None]
+        for u in range(n):
+            for v in range(n):
+                out[:, u:u + h, v:v + w] += torch.mul(g, kk[:, u, v], out=tmp)
+        return out
+    x = g.new_empty((1, B, h + n - 1, w + n - 1))  # only its shape is read for the input gradient
+    gx, _, _ = torch.ops.aten.convolution_backward(
+        g[None], x, k[:, None], None, [1, 1], [0, 0], [1, 1], False, [0, 0], B, [True, False, False])
+    return gx[0]
+
+
 def erf_gradients(kernels: torch.Tensor, activation: Activation = "none", *,
                   x: torch.Tensor | None = None, seed: int = 0, threads: int | None = 1) -> torch.Tensor:
     r"""Gradient of the centre output with respect to the input, one map per draw.
+
+    With :math:`C_l` the valid cross-correlation with ``kernels[l]`` and
+    :math:`D_l = \operatorname{diag}(\mathrm{act}'(C_l x_{l-1}))` the activation's derivative at
+    layer ``l``, the chain rule gives
+
+    .. math::
+
+        g = C_1^\top D_1\, C_2^\top D_2 \cdots C_L^\top D_L\, 1,
+
+    with :math:`C_l^\top` the full convolution (:func:`_correlate_adjoint`, the input gradient of
+    ``conv2d``). It is evaluated from the output back, batched over the ``B`` draws:
+
+    * ``"none"``: :math:`D_l = I`, so ``g`` is the ``L``-fold convolution of the kernels and needs
+      no forward pass (nor an input: ``x`` is not drawn);
+    * ``"relu"`` (float64 on the CPU): :math:`D_l = \operatorname{diag}(1[C_l x_{l-1} > 0])`; a
+      forward pass records only the signs, and draws whose output is dead (:math:`D_L = 0`) have
+      ``g = 0`` and skip the backward pass;
+    * any other activation (or ReLU in another dtype): autograd through grouped ``conv2d``.
+
+    All three are bit-identical to autograd through ``conv2d`` (the ReLU masks could differ only
+    for a pre-activation within float64 rounding of zero).
 
     Parameters
     ----------
@@ -93,7 +170,7 @@ def erf_gradients(kernels: torch.Tensor, activation: Activation = "none", *,
         for linear stacks, where the gradient does not depend on the input.
     threads : int or None
         Torch threads for the forward and backward passes (default 1; ``None``: the caller's
-        setting). These small grouped convolutions are fastest on one thread and stall with more
+        setting). These small batched operations are fastest on one thread and stall with more
         on a busy machine; the gradients do not depend on it.
 
     Returns
@@ -105,19 +182,53 @@ def erf_gradients(kernels: torch.Tensor, activation: Activation = "none", *,
         raise ValueError(f"kernels must have shape (L, B, n, n) with odd n; got {tuple(kernels.shape)}")
     L, B, n, _ = kernels.shape
     size = 2 * L * (n // 2) + 1
-    if x is None:
+    if x is not None and tuple(x.shape) != (B, size, size):
+        raise ValueError(f"x must have shape {(B, size, size)}; got {tuple(x.shape)}")
+    if x is not None and x.dtype != kernels.dtype:
+        raise ValueError(f"x has dtype {x.dtype} but the kernels {kernels.dtype}")
+    linear = isinstance(activation, str) and activation == "none"
+    act = activation_fn(activation)
+    if x is None and not linear:
         g = torch.Generator().manual_seed(seed)
         x = torch.randn((B, size, size), generator=g, dtype=kernels.dtype)
-    if tuple(x.shape) != (B, size, size):
-        raise ValueError(f"x must have shape {(B, size, size)}; got {tuple(x.shape)}")
-    act = activation_fn(activation)
-    x = x.detach().clone().requires_grad_(True)
     with torch_threads(threads):
+        if linear:
+            return _backward(kernels, None)
+        if activation == "relu" and kernels.dtype == torch.float64 and kernels.device.type == "cpu":
+            return _relu_gradients(kernels, x.detach())
+        x = x.detach().clone().requires_grad_(True)
         cur = x[None]
         for layer in range(L):
             cur = act(F.conv2d(cur, kernels[layer][:, None], groups=B))
         cur.sum().backward()
     return x.grad.detach()
+
+
+def _backward(kernels: torch.Tensor, masks: list[torch.Tensor] | None) -> torch.Tensor:
+    r""":math:`C_1^\top D_1 \cdots C_L^\top D_L 1` for ``kernels (L, B, n, n)``; ``masks[l]`` (bool,
+    shape of layer ``l``'s output) is the diagonal of :math:`D_l`, ``None`` for the identity."""
+    L, B, _, _ = kernels.shape
+    g = torch.ones((B, 1, 1), dtype=kernels.dtype, device=kernels.device)
+    for layer in reversed(range(L)):
+        if masks is not None:
+            g.mul_(masks[layer])
+        g = _correlate_adjoint(g, kernels[layer])
+    return g
+
+
+def _relu_gradients(kernels: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+    """Input gradients of ReLU stacks: a sign-only forward pass, then the backward pass of the draws
+    whose output is alive (the others are zero)."""
+    L, B, _, _ = kernels.shape
+    masks, cur = [], x
+    for layer in range(L):
+        cur = _correlate_valid(cur, kernels[layer]).relu_()
+        masks.append(cur > 0)
+    live = masks[-1].reshape(B).nonzero()[:, 0]
+    out = x.new_zeros(x.shape)
+    if len(live):
+        out[live] = _backward(kernels[:, live], [m[live] for m in masks])
+    return out
 
 
 def erf_map(grads: torch.Tensor, power: float = 1.0, normalise: bool = True) -> torch.Tensor:

@@ -284,8 +284,11 @@ def row_factor(kernels: np.ndarray, rtol: float = 1e-12) -> tuple[np.ndarray, np
     return u, b
 
 
-#: The positively homogeneous activations, for which :func:`row_run` is exact (numpy versions).
-_ROW_ACTIVATIONS = {"relu": lambda z: np.maximum(z, 0.0), "abs": np.abs, "none": lambda z: z}
+#: The positively homogeneous activations, for which :func:`row_run` is exact (numpy versions,
+#: in place), and whether their output is non-negative.
+_ROW_ACTIVATIONS = {"relu": (lambda z: np.maximum(z, 0.0, out=z), True),
+                    "abs": (lambda z: np.abs(z, out=z), True),
+                    "none": (lambda z: z, False)}
 
 
 def row_run(b: np.ndarray, steps: int, activation: str = "relu") -> dict[str, np.ndarray]:
@@ -319,28 +322,60 @@ def row_run(b: np.ndarray, steps: int, activation: str = "relu") -> dict[str, np
     if activation not in _ROW_ACTIVATIONS:
         raise ValueError(f"activation must be one of {sorted(_ROW_ACTIVATIONS)} (positively "
                          f"homogeneous, so that the 1-D reduction is exact); got {activation!r}")
-    act = _ROW_ACTIVATIONS[activation]
+    act, nonneg = _ROW_ACTIVATIONS[activation]
     r_left = (n - 1) // 2  # output p reads p - r_left .. p + n - 1 - r_left
-    g = np.ones(1)
-    x0 = 0  # position of g[0]
+    pad = n - 1
+    cap = 1 + T * pad  # the support grows by at most n - 1 per step
+    # the state g lives in buf[pad:pad + size], zeros on both sides (the zero padding of the
+    # correlation); its first pixel sits at x0, and its pixels' positions are the view
+    # pos[x0 + T * pad:][:size] (|x0| <= T * pad)
+    buf = np.zeros(cap + 2 * pad)
+    buf[pad] = 1.0
+    size, x0 = 1, 0
+    pos = np.arange(-T * pad, T * pad + cap, dtype=float)
+    prod = np.empty(cap)
     out = {k: np.zeros(T + 1) for k in ("centre", "front", "rear", "width")}
     out["width"][0] = 1
     for t in range(1, T + 1):
-        gp = np.concatenate([np.zeros(n - 1), g, np.zeros(n - 1)])
-        new = np.correlate(gp, b, "valid")  # new[i] = sum_d b[d] gp[i + d]
-        x0 -= n - 1 - r_left
-        new = act(new)
-        m = np.abs(new).max()
+        new = act(np.correlate(buf[:size + 2 * pad], b, "valid"))  # new[i] = sum_d b[d] gp[i + d]
+        x0 -= pad - r_left
+        m = _max(new if nonneg else np.abs(new))
         if not m > 0:
             raise ValueError(f"the state vanished at step {t}")
-        nz = np.nonzero(new)[0]
-        g = new[nz[0]:nz[-1] + 1] / m
-        x0 += int(nz[0])
-        w = np.abs(g)
-        xs = x0 + np.arange(g.size)
-        out["centre"][t] = float((w * xs).sum() / w.sum())
-        out["front"][t], out["rear"][t], out["width"][t] = xs[-1], xs[0], g.size
+        lo, hi = _support(new)
+        g = buf[pad:pad + hi - lo]
+        np.divide(new[lo:hi], m, out=g)
+        if size > hi - lo:
+            buf[pad + hi - lo:pad + size] = 0.0
+        size = hi - lo
+        x0 += lo
+        w = g if nonneg else np.abs(g)
+        wx = np.multiply(w, pos[x0 + T * pad:x0 + T * pad + size], out=prod[:size])
+        out["centre"][t] = float(_sum(wx) / _sum(w))
+        out["front"][t], out["rear"][t], out["width"][t] = x0 + size - 1, x0, size
     return out
+
+
+#: ``ndarray.sum()`` and ``.max()`` without their Python wrappers (the same reductions; the loop of
+#: :func:`row_run` calls them ~10^5 times)
+_sum, _max = np.add.reduce, np.maximum.reduce
+
+
+def _support(z: np.ndarray, scan: int = 8) -> tuple[int, int]:
+    """``(lo, hi)``: the non-zero entries of ``z`` (not all zero) lie in ``z[lo:hi]``, both ends
+    non-zero. A state trimmed every step gains zeros mostly at its ends, so each end is scanned
+    for ``scan`` entries before falling back to :func:`numpy.flatnonzero`."""
+    n = z.size
+    lo = 0
+    while lo < scan and lo < n and z[lo] == 0:
+        lo += 1
+    hi = n
+    while n - hi < scan and hi > lo and z[hi - 1] == 0:
+        hi -= 1
+    if lo == scan or n - hi == scan:
+        nz = np.flatnonzero(z)
+        lo, hi = int(nz[0]), int(nz[-1]) + 1
+    return lo, hi
 
 
 @dataclass(frozen=True)

@@ -28,7 +28,7 @@ from collections.abc import Callable
 import numpy as np
 
 from .kernels import steered_gradient
-from .propagation import Activation, propagate
+from .propagation import Activation, propagate, separable_split, validate
 
 LAWS: dict[str, Callable[[np.ndarray], np.ndarray]] = {
     "cos^2 (Malus)": lambda p: np.cos(p) ** 2,
@@ -42,7 +42,14 @@ def transmission_per_direction(x: np.ndarray, phi: np.ndarray, theta1: np.ndarra
                                n: int = 3, activation: Activation = "relu") -> np.ndarray:
     r"""Transmitted energy :math:`E(\theta_1, \varphi)/E(\theta_1, 0)` for every first direction.
 
-    One batched run of all (``theta1``, ``phi``) pairs; see :func:`transmission` for the parameters.
+    The first step :math:`x_1 = \mathrm{act}(k_{\theta_1} \star x_0)` does not depend on
+    :math:`\varphi`, so it runs once per :math:`\theta_1` and the second step of all
+    :math:`\varphi` (and :math:`\varphi = 0`, the normalisation) runs from it
+    (:func:`_energies_from_first_step`): per kernel the very operations of one run of both steps,
+    so the result is bit-identical to it. Where :func:`infomech.propagation.propagate` would take its
+    separable path for some pairs (an input that is a product, such as a single pixel, whose 1-D
+    factors round differently from the 2-D run) all pairs run both steps together instead.
+    See :func:`transmission` for the parameters.
 
     Returns
     -------
@@ -55,11 +62,28 @@ def transmission_per_direction(x: np.ndarray, phi: np.ndarray, theta1: np.ndarra
     t1 = np.repeat(th, ph_all.size)  # (A*(P+1),)
     t2 = t1 + np.tile(ph_all, th.size)
     sched = [steered_gradient(t1, n), steered_gradient(t2, n)]
-    tr = propagate(x, sched, 2, activation=activation, frames=(2,))
-    e = (tr.frames[2] ** 2).sum(axis=(-2, -1)).reshape(th.size, ph_all.size)
+    if separable_split(validate(x, sched, 2, activation=activation)) is None:
+        e = _energies_from_first_step(x, th, ph_all, n, activation)
+    else:
+        tr = propagate(x, sched, 2, activation=activation, frames=(2,))
+        e = (tr.frames[2] ** 2).sum(axis=(-2, -1)).reshape(th.size, ph_all.size)
     if np.any(e[:, 0] <= 0):
         raise ValueError("zero transmitted energy at phi = 0: the normalisation is undefined")
     return e[:, 1:] / e[:, :1]
+
+
+def _energies_from_first_step(x: np.ndarray, th: np.ndarray, ph_all: np.ndarray, n: int,
+                              activation: Activation) -> np.ndarray:
+    r""":math:`E(\theta_1, \varphi) = \lVert \mathrm{act}(k_{\theta_1+\varphi} \star x_1)\rVert^2`,
+    shape ``(A, P)``: one batched first step over ``th`` (A,), then one second step per
+    :math:`\theta_1` over ``ph_all`` (P,), each from its :math:`x_1`."""
+    x1 = propagate(x, steered_gradient(th, n), 1, activation=activation, frames=(1,)).frames[1]
+    e = np.zeros((th.size, ph_all.size))  # a first step that kills the image transmits nothing
+    for a in np.flatnonzero(x1.reshape(th.size, -1).any(axis=1)):
+        x2 = propagate(x1[a], steered_gradient(th[a] + ph_all, n), 1, activation=activation,
+                       frames=(1,)).frames[1]
+        e[a] = (x2 ** 2).sum(axis=(-2, -1))
+    return e
 
 
 def transmission(x: np.ndarray, phi: np.ndarray, theta1: np.ndarray | float = 0.0, *, n: int = 3,

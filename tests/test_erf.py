@@ -69,8 +69,8 @@ def test_seed_sweep_gives_both_statistics_per_seed():
     assert erf.draws_for("dct", "none", 64) == 1 and erf.draws_for("dct", "relu", 64) == 64
 
 
-def test_gradients_run_on_one_thread_by_default_and_do_not_depend_on_it():
-    """The small grouped convolutions run on one torch thread (they stall with more on a busy
+def test_gradients_run_on_one_thread_by_default_and_do_not_depend_on_it(monkeypatch):
+    """The small batched operations run on one torch thread (they stall with more on a busy
     machine); the caller's setting is restored and the gradients are bit-identical with 2 threads."""
     import torch
 
@@ -81,20 +81,46 @@ def test_gradients_run_on_one_thread_by_default_and_do_not_depend_on_it():
     torch.set_num_threads(2)
     try:
         seen = []
-        real = torch.nn.functional.conv2d
+        real = erf._correlate_adjoint
 
         def spy(*args, **kwargs):
             seen.append(torch.get_num_threads())
             return real(*args, **kwargs)
 
-        torch.nn.functional.conv2d = spy
-        try:
-            g1 = erf.erf_gradients(k, "relu", seed=4)
-            g2 = erf.erf_gradients(k, "relu", seed=4, threads=2)
-        finally:
-            torch.nn.functional.conv2d = real
+        monkeypatch.setattr(erf, "_correlate_adjoint", spy)
+        g1 = erf.erf_gradients(k, "relu", seed=4)
+        g2 = erf.erf_gradients(k, "relu", seed=4, threads=2)
         assert seen == [1] * 6 + [2] * 6
         assert torch.get_num_threads() == 2  # restored
         assert torch.equal(g1, g2)
     finally:
         torch.set_num_threads(old)
+
+
+@pytest.mark.parametrize("scatter_bytes", [0, 1 << 40])
+@pytest.mark.parametrize("kind", ["random", "dct"])
+@pytest.mark.parametrize("depth, draws", [(1, 1), (3, 5), (12, 64)])
+def test_direct_backward_is_autograd_bit_for_bit(kind, depth, draws, scatter_bytes, monkeypatch):
+    """The linear (no forward pass) and ReLU (sign-only forward, dead draws skipped) paths give
+    exactly the gradients of autograd through grouped conv2d (the callable-activation path), with
+    the adjoint scattered tap by tap or left to aten.convolution_backward."""
+    monkeypatch.setattr(erf, "SCATTER_BYTES", scatter_bytes)
+    ks = erf.stack_kernels(kind, depth, draws, seed=depth)
+    size = 2 * depth + 1
+    x = torch.randn((draws, size, size), generator=torch.Generator().manual_seed(draws), dtype=ks.dtype)
+    assert torch.equal(erf.erf_gradients(ks, "none"), erf.erf_gradients(ks, lambda t: t, x=x))
+    a, b = erf.erf_gradients(ks, "relu", x=x), erf.erf_gradients(ks, torch.relu, x=x)
+    assert torch.equal(a, b) and torch.equal(a.abs(), b.abs())
+    with pytest.raises(ValueError, match="x must have shape"):
+        erf.erf_gradients(ks, "none", x=x[:, 1:])
+
+
+def test_float32_gradients_are_autograd_bit_for_bit_and_dtypes_must_match():
+    """float32 sums in autograd's own order (its kernels are not the float64 col2im): the direct
+    paths then defer to it, so they stay bit-identical."""
+    ks = erf.stack_kernels("random", 12, 64, seed=2, dtype=torch.float32)
+    x = torch.randn((64, 25, 25), generator=torch.Generator().manual_seed(3), dtype=torch.float32)
+    assert torch.equal(erf.erf_gradients(ks, "none"), erf.erf_gradients(ks, lambda t: t, x=x))
+    assert torch.equal(erf.erf_gradients(ks, "relu", x=x), erf.erf_gradients(ks, torch.relu, x=x))
+    with pytest.raises(ValueError, match="dtype"):
+        erf.erf_gradients(ks, "relu", x=x.double())

@@ -147,6 +147,46 @@ def test_row_reduction_reproduces_2d_runs():
         S.row_run(b[0], 3, "tanh")
 
 
+def _row_run_reference(b, steps, activation="relu"):
+    """row_run written plainly (a padded copy, np.correlate, np.nonzero per step)."""
+    act = {"relu": lambda z: np.maximum(z, 0.0), "abs": np.abs, "none": lambda z: z}[activation]
+    n = b.size
+    g, x0, cen, wid = np.ones(1), 0, [0.0], [1]
+    for _ in range(steps):
+        new = act(np.correlate(np.concatenate([np.zeros(n - 1), g, np.zeros(n - 1)]), b, "valid"))
+        x0 -= n - 1 - (n - 1) // 2
+        nz = np.nonzero(new)[0]
+        g = new[nz[0]:nz[-1] + 1] / np.abs(new).max()
+        x0 += int(nz[0])
+        w, xs = np.abs(g), x0 + np.arange(g.size)
+        cen.append(float((w * xs).sum() / w.sum()))
+        wid.append(g.size)
+    return np.array(cen), np.array(wid)
+
+
+@pytest.mark.parametrize("activation", ["relu", "abs", "none"])
+def test_row_run_is_the_plain_loop_bit_for_bit(activation):
+    """The buffered loop (state in place, ends scanned for zeros) is the plain one exactly, also for
+    kernels whose ReLU state opens long runs of zeros (the flatnonzero fallback)."""
+    rng = np.random.default_rng(5)
+    for b in [S.row_factor(K.dct_beta(0.9, 5))[1][0], np.array([1.0, -3.0, 1.0])] + \
+            [rng.normal(size=m) for m in (2, 3, 4, 6, 7) for _ in range(3)]:
+        try:
+            cen, wid = _row_run_reference(b, 120, activation)
+        except IndexError:  # the reference has no guard for a vanished state
+            with pytest.raises(ValueError, match="vanished"):
+                S.row_run(b, 120, activation)
+            continue
+        r = S.row_run(b, 120, activation)
+        assert np.array_equal(r["centre"], cen) and np.array_equal(r["width"], wid)
+
+
+def test_support_finds_both_ends():
+    for z in ([0, 0, 1.0, 0, 2.0, 0], [3.0], [0.0] * 20 + [1.0] + [0.0] * 9, [1.0] + [0.0] * 30 + [2.0]):
+        nz = np.flatnonzero(z)
+        assert S._support(np.array(z)) == (nz[0], nz[-1] + 1)
+
+
 def test_long_time_limit_brackets_the_limit():
     _, b = S.row_factor(K.dct_beta(1.0, 5))
     lim = S.long_time_limit(b[0], 2.0, (250, 500, 1000, 2000))

@@ -44,3 +44,31 @@ def test_transmission_per_direction_averages_to_transmission():
     np.testing.assert_allclose(per[:, 0], 1.0)
     np.testing.assert_allclose(per.mean(0), _S.transmission(_P.delta(15), phi, th))
     np.testing.assert_allclose(per[0], per[2], atol=1e-12)  # a pixel: theta1 and theta1 + 90 deg agree
+
+
+@pytest.mark.parametrize("image", ["disc", "natural"])
+@pytest.mark.parametrize("activation", ["relu", "none"])
+def test_shared_first_step_is_the_joint_two_step_run_bit_for_bit(image, activation):
+    """The first filter's output is computed once per theta1 and reused for every phi: the energies
+    are exactly those of one propagation of all (theta1, phi) pairs through both steps."""
+    from infomech.kernels import steered_gradient
+    from infomech.propagation import propagate
+
+    x = P.disc(31, 6) if image == "disc" else P.natural_image(33)
+    phi, th = np.deg2rad([10.0, 45.0, 90.0, 135.0]), np.deg2rad([0.0, 20.0, 200.0])
+    ph_all = np.concatenate([[0.0], phi])
+    t1 = np.repeat(th, ph_all.size)
+    sched = [steered_gradient(t1, 3), steered_gradient(t1 + np.tile(ph_all, th.size), 3)]
+    e = (propagate(x, sched, 2, activation=activation, frames=(2,)).frames[2] ** 2).sum(axis=(-2, -1))
+    e = e.reshape(th.size, ph_all.size)
+    assert np.array_equal(S.transmission_per_direction(x, phi, th, activation=activation),
+                          e[:, 1:] / e[:, :1])
+
+
+def test_an_image_killed_by_the_first_filter_is_a_clear_error():
+    """A first step that leaves nothing (here an activation that zeroes everything) is the
+    normalisation error, as in the joint run, not a zero-mass error from the second step."""
+    with pytest.warns(RuntimeWarning, match="mass vanished"), \
+            pytest.raises(ValueError, match="zero transmitted energy"):
+        S.transmission_per_direction(P.disc(21, 4), np.deg2rad([30.0]), [0.0, 1.0],
+                                     activation=lambda t: t * 0)
