@@ -130,7 +130,9 @@ def show_kernels(kernels: np.ndarray, titles: Sequence[str], *, ncols: int | Non
             annotate_heatmap(ax, k, im, fontsize=10 if k.shape[-1] <= 3 else 8.5)
         ax.set_xticks([])
         ax.set_yticks([])
-        ax.set_title(title)
+        ax.xaxis.set_visible(False)  # no ticks and no labels: nothing of the axes to lay out
+        ax.yaxis.set_visible(False)
+        ax.set_title(title, y=1.0)  # where matplotlib puts it (no ticks on top), without the search
     if suptitle:
         fig.suptitle(suptitle)
     fig.tight_layout()
@@ -166,8 +168,10 @@ def evolution_grid(images: np.ndarray, row_labels: Sequence[str], col_labels: Se
                 ax.imshow(np.abs(im) / m, cmap="gray", vmin=0, vmax=1, interpolation="nearest")
             ax.set_xticks([])
             ax.set_yticks([])
+            ax.xaxis.set_visible(False)
+            ax.yaxis.set_visible(j == 0)  # only the first column has a label (the row's)
             if i == 0:
-                ax.set_title(col_labels[j])
+                ax.set_title(col_labels[j], y=1.0)  # as placed by matplotlib (no ticks on top)
             if j == 0:
                 ax.set_ylabel(row_labels[i])
     if suptitle:

@@ -19,6 +19,7 @@ what the built book publishes.
 from __future__ import annotations
 
 import base64
+import contextlib
 import datetime as _dt
 import functools
 import html as _html
@@ -28,7 +29,7 @@ import math
 import re
 import subprocess
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -343,17 +344,54 @@ def provenance(chapter: str, params: Mapping[str, Any], code: str | None = None)
     }
 
 
-def tight_box(fig: Any) -> Any:
+def tight_box(fig: Any, dpi: float = FIGURE_DPI) -> Any:
     """The figure's content box in inches, padded as ``savefig(bbox_inches="tight")`` pads it.
 
-    Measured on the figure's canvas renderer (a layout pass, no drawing; it also materialises the
-    tick labels). Passing the box to :func:`render_figure` spares matplotlib its own layout pass
-    before every format.
+    Measured at ``dpi`` on a fresh Agg renderer (a layout pass, no drawing; it also materialises
+    the tick labels): at the PNG's resolution the box is the very one ``savefig(dpi=dpi,
+    bbox_inches="tight")`` measures (text extents are hinted at the renderer's resolution, so a
+    box measured at another dpi can differ by a pixel or two). Passing the box to
+    :func:`render_figure` spares matplotlib its own layout pass before every format.
     """
     import matplotlib
+    from matplotlib.backends.backend_agg import RendererAgg
 
-    renderer = fig.canvas.get_renderer()
-    return fig.get_tightbbox(renderer).padded(matplotlib.rcParams["savefig.pad_inches"])
+    old_dpi = fig.dpi
+    # fig.dpi = ... would also resize a GUI window; savefig sets the dpi the same way, windowless
+    fig._set_dpi(dpi, forward=False)
+    try:
+        width, height = fig.bbox.size
+        box = fig.get_tightbbox(RendererAgg(width, height, dpi))
+    finally:
+        fig._set_dpi(old_dpi, forward=False)
+    return box.padded(matplotlib.rcParams["savefig.pad_inches"])
+
+
+def _layout_is_fixed(fig: Any) -> bool:
+    """Whether drawing ``fig`` leaves its layout as it is: no layout engine, or only the placeholder
+    that ``fig.tight_layout()`` leaves behind (it ran the engine once and removed it)."""
+    from matplotlib.layout_engine import PlaceHolderLayoutEngine
+
+    engine = fig.get_layout_engine()
+    return engine is None or isinstance(engine, PlaceHolderLayoutEngine)
+
+
+@contextlib.contextmanager
+def _without_layout_engine(fig: Any) -> Iterator[None]:
+    """Detach ``fig``'s (placeholder) layout engine while saving, then put it back.
+
+    ``savefig`` draws the whole figure once more before every format whenever the figure has *any*
+    layout engine, the placeholder of ``fig.tight_layout()`` included ("to make sure constrained
+    layout works"); for a fixed layout that draw changes nothing. matplotlib has no public way to
+    remove an engine (``set_layout_engine(None)`` installs the placeholder again), hence the
+    attribute.
+    """
+    engine = fig._layout_engine
+    fig._layout_engine = None
+    try:
+        yield
+    finally:
+        fig._layout_engine = engine
 
 
 def render_figure(fig: Any, fmt: str, *, dpi: int = FIGURE_DPI, metadata: dict | None = None,
@@ -361,13 +399,18 @@ def render_figure(fig: Any, fmt: str, *, dpi: int = FIGURE_DPI, metadata: dict |
     """The bytes of ``fig`` saved as ``fmt`` (``"png"`` or ``"svg"``), cropped to its content.
 
     ``box`` is the crop box from :func:`tight_box`; without it matplotlib measures the content
-    itself (an extra layout pass per call). A figure with a layout engine (constrained layout) is
-    always measured by matplotlib, because the engine re-runs at the output resolution.
+    itself (an extra layout pass per call). With a box and a fixed layout (no engine, or the
+    placeholder left by ``fig.tight_layout()``) each format costs one draw: matplotlib's preliminary
+    draw for layout engines is skipped. A figure with a live layout engine (``layout="constrained"``
+    or ``"tight"``) is always measured by matplotlib, because the engine re-runs at the output
+    resolution.
     """
-    if box is None or fig.get_layout_engine() is not None:
-        box = "tight"
     buf = io.BytesIO()
-    fig.savefig(buf, format=fmt, dpi=dpi, bbox_inches=box, metadata=metadata)
+    if box is None or not _layout_is_fixed(fig):
+        fig.savefig(buf, format=fmt, dpi=dpi, bbox_inches="tight", metadata=metadata)
+    else:
+        with _without_layout_engine(fig):
+            fig.savefig(buf, format=fmt, dpi=dpi, bbox_inches=box, metadata=metadata)
     return buf.getvalue()
 
 
@@ -421,7 +464,9 @@ def save_figure(fig: Any, name: str, *, chapter: str, params: Mapping[str, Any],
     from .figures import MAX_WIDTH_IN, MIN_FONT_PT, display_scale, min_font_pt
 
     # one layout pass, without drawing, serves both crops and the font measurement (measuring the
-    # content box materialises every tick label; a draw would cost ~0.25 s more per figure)
+    # content box materialises every tick label; a draw would cost ~0.25 s more per figure). The
+    # box is measured at the PNG's dpi, so the PNG is exactly matplotlib's own tight crop; the SVG
+    # shares it (savefig would measure the SVG's own box at 72 dpi: within ~1 pt of this one)
     box = tight_box(fig)
     raw_pt = min_font_pt(fig, draw=False)
     shown_pt = raw_pt * display_scale(fig)

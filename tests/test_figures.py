@@ -64,3 +64,33 @@ def test_panels_draw():
     grid = F.evolution_grid(np.random.default_rng(1).normal(size=(2, 2, 9, 9)), ["a", "b"], ["t=1", "t=2"],
                             signed=[True, False], crop=3)
     assert len(grid.axes) == 4
+
+
+def _png(fig) -> bytes:
+    import io
+
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=100, bbox_inches="tight")
+    return buf.getvalue()
+
+
+def test_gallery_panels_look_like_plain_tickless_axes(monkeypatch):
+    """show_kernels and evolution_grid hide the (tick-less) axes and pin the titles where matplotlib
+    would put them, so that layout and drawing skip them: the pixels must not change."""
+    from matplotlib.axes import Axes
+    from matplotlib.axis import Axis
+
+    def draw_both():
+        rng = np.random.default_rng(0)
+        kernels = F.show_kernels(rng.normal(size=(5, 3, 3)), ["a", r"$\nabla_x$", "b\nc", "d", "e"],
+                                 ncols=3, suptitle="kernels")
+        grid = F.evolution_grid(rng.normal(size=(2, 3, 9, 9)), ["row a", "row b"], ["t=1", "t=2", "t=3"],
+                                signed=[True, False], suptitle="grid")
+        return _png(kernels), _png(grid)
+
+    fast = draw_both()
+    # the same figures without the shortcuts: axes left visible, titles placed by matplotlib
+    set_title = Axes.set_title
+    monkeypatch.setattr(Axis, "set_visible", lambda self, b: None)
+    monkeypatch.setattr(Axes, "set_title", lambda self, label, y=None, **kw: set_title(self, label, **kw))
+    assert draw_both() == fast

@@ -104,16 +104,60 @@ def test_the_svg_is_the_same_every_time(outputs, monkeypatch):
     assert _svg_of_an_image_figure(outputs) != _svg_of_an_image_figure(outputs)
 
 
-def test_save_figure_crops_like_matplotlib_and_refuses_illegible_figures(outputs):
-    fig, ax = plt.subplots(figsize=(4, 3))
-    ax.plot([0, 1], [0, 1])
-    ax.set_title("a title")
-    fig.canvas.draw()
+def _titled_figure(*, tight: bool):
+    fig, axes = plt.subplots(1, 2, figsize=(4, 3))
+    for ax in axes:
+        ax.plot([0, 1], [0, 1])
+        ax.set_title(r"a title, $\beta^2$")
+        ax.set_xlabel("step t")
+    if tight:
+        fig.tight_layout()  # runs the engine once and leaves a placeholder engine behind
+    return fig
+
+
+@pytest.mark.parametrize("tight", [False, True])
+def test_save_figure_crops_exactly_like_matplotlib(outputs, tight):
+    fig = _titled_figure(tight=tight)
     ours = pub.render_figure(fig, "png", box=pub.tight_box(fig))
     theirs = pub.render_figure(fig, "png")  # matplotlib's own bbox_inches="tight"
-    (w1, h1), (w2, h2) = pub._png_size(ours), pub._png_size(theirs)
-    assert abs(w1 - w2) <= 2 and abs(h1 - h2) <= 2  # the same crop, to a pixel or two
+    assert pub._png_size(ours) == pub._png_size(theirs)
+    assert ours == theirs  # the same crop and the same pixels, byte for byte
     plt.close(fig)
+
+
+def test_a_tight_layout_figure_is_drawn_once_per_format(outputs, monkeypatch):
+    fig = _titled_figure(tight=True)
+    engine = fig.get_layout_engine()
+    draws = []
+    real_draw = type(fig).draw
+    monkeypatch.setattr(type(fig), "draw", lambda self, renderer: (draws.append(1),
+                                                                   real_draw(self, renderer))[1])
+    pub.save_figure(fig, "one-draw", chapter="demo", params={}, close=False)
+    assert len(draws) == 2  # PNG and SVG; savefig's preliminary layout draws are skipped
+    assert fig.get_layout_engine() is engine  # the placeholder is put back
+    plt.close(fig)
+
+
+def test_a_live_layout_engine_is_left_to_matplotlib(outputs):
+    fig, ax = plt.subplots(figsize=(4, 3), layout="constrained")
+    ax.plot([0, 1], [0, 1])
+    ax.set_title("a title")
+    assert not pub._layout_is_fixed(fig)
+    ours = pub.render_figure(fig, "png", box=pub.tight_box(fig))
+    assert ours == pub.render_figure(fig, "png")  # the box is ignored: the engine re-runs
+    plt.close(fig)
+
+
+def test_save_figure_is_deterministic(outputs):
+    def once():
+        pub.save_figure(_titled_figure(tight=True), "det-fig", chapter="demo", params={"n": 1})
+        data, meta = outputs[-1]
+        return data[pub.GLUE_PREFIX + "image/png"], meta["infomech"]["svg"]
+
+    assert once() == once()
+
+
+def test_save_figure_refuses_illegible_figures(outputs):
     wide, ax = plt.subplots(figsize=(15, 3))  # 10 pt ticks shrink to ~4.7 pt in the column
     ax.plot([0, 1], [0, 1])
     with pytest.raises(ValueError, match="smallest text 4.7 pt"):
