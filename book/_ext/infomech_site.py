@@ -243,7 +243,6 @@ def drop_stale_executions(srcdir: Path, root: Path, doctreedir: Path, cache: Pat
     return key, dropped
 
 
-
 # ---------------------------------------------------------------- parallel chapter execution
 
 
