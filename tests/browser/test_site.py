@@ -15,8 +15,8 @@
 * screenshots of every page at both widths in both themes go to ``_build/screenshots/`` (JPEG, cut
   at :data:`SHOT_MAX_HEIGHT`; the generated reference pages at :data:`REFERENCE_SHOT_HEIGHT`). Each
   width is loaded once and audited in both themes at width x 900 px (switched in place through
-  ``prefers-color-scheme``; each theme gets a fresh load at one of the widths), then screenshotted
-  in both themes (a page taller than the cut from a viewport grown once to the cut).
+  ``prefers-color-scheme``; each theme gets a fresh load at one of the widths) and screenshotted
+  (a page taller than the cut from the viewport grown to the cut, then restored).
 
 Run by ``make test`` (``INFOMECH_SITE_TESTS=1 pytest tests/browser``).
 """
@@ -195,16 +195,18 @@ def screenshot(tab, name: str, max_height: int = SHOT_MAX_HEIGHT) -> Path:
 
     A page taller than ``max_height`` is captured from the viewport, grown to ``max_height`` once
     (:func:`fit_viewport`): Playwright's ``full_page`` capture resizes the view to the whole
-    document even when the shot is cut (119,000 px on the API page, ~10 s a shot). Other pages are
+    document even when the shot is cut (119,000 px on the API page, ~5 s a shot). Other pages are
     captured with ``full_page``, which sizes the view to the page for the shot and back. Fails if
     the image would not cover the page up to the cut.
     """
     SHOTS.mkdir(parents=True, exist_ok=True)
     path = SHOTS / f"{name}.jpg"
     if tab.evaluate("document.documentElement.scrollHeight") > max_height:
+        viewport = dict(tab.viewport_size)
         height = fit_viewport(tab, max_height)
         assert height == max_height, f"{name}: viewport {height} px, the shot is cut at {max_height}"
         tab.screenshot(path=str(path), type="jpeg", quality=85, caret="initial")
+        tab.set_viewport_size(viewport)  # back to width x 900 px for what follows
     else:
         tab.screenshot(path=str(path), full_page=True, type="jpeg", quality=85, caret="initial")
     return path
@@ -290,14 +292,11 @@ def test_page_in_browser(browser, server, page: str) -> None:
         context, tab, problems = _open(browser, server, page, width, themes[0])
         shot_height = REFERENCE_SHOT_HEIGHT if page in REFERENCE_PAGES else SHOT_MAX_HEIGHT
         try:
-            for theme in themes:  # audited at width x 900 px
+            for theme in themes:
                 if theme != themes[0]:
                     _show_theme(tab, theme)
                 state = tab.evaluate(AUDIT, {"checkOverflow": width >= 1000})
                 failures += _view_failures(page, width, theme, state, counts)
-            for theme in reversed(themes):  # then screenshotted (the last audited first)
-                if theme != themes[-1]:
-                    _show_theme(tab, theme)
                 screenshot(tab, f"{page.removesuffix('.html').replace('/', '-')}-{width}-{theme}",
                            shot_height)
         finally:
