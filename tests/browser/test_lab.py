@@ -262,7 +262,10 @@ def test_live_point_lies_on_the_build_time_curve(shared_tab, family: str, size: 
     tab.check_clean()
 
 
-def test_js_constants_kernels_and_splits_match_library(tab) -> None:
+def test_js_constants_kernels_and_splits_match_library(shared_tab) -> None:
+    """Pure functions and constants of ``lab.js``: independent of the panel's state, so on the shared
+    page (one lab page load less)."""
+    tab = shared_tab
     from infomech.decomposition import beta2 as lib_beta2
     from infomech.decomposition import even_odd, sym_anti
 

@@ -13,8 +13,10 @@
   overflowing block must fail the same audit;
 * every local ``href``/``src`` points to a file that exists and every ``#anchor`` exists;
 * screenshots of every page at both widths in both themes go to ``_build/screenshots/`` (JPEG, cut
-  at :data:`SHOT_MAX_HEIGHT`; the generated reference pages at :data:`REFERENCE_SHOT_HEIGHT`). Each width is loaded once and audited in both themes (switched in
-  place through ``prefers-color-scheme``; each theme gets a fresh load at one of the widths).
+  at :data:`SHOT_MAX_HEIGHT`; the generated reference pages at :data:`REFERENCE_SHOT_HEIGHT`). Each
+  width is loaded once and audited in both themes at width x 900 px (switched in place through
+  ``prefers-color-scheme``; each theme gets a fresh load at one of the widths) and screenshotted
+  (a page taller than the cut from the viewport grown to the cut, then restored).
 
 Run by ``make test`` (``INFOMECH_SITE_TESTS=1 pytest tests/browser``).
 """
@@ -189,14 +191,38 @@ REFERENCE_SHOT_HEIGHT = 8_000
 
 
 def screenshot(tab, name: str, max_height: int = SHOT_MAX_HEIGHT) -> Path:
-    """Full-page JPEG of ``tab`` as ``_build/screenshots/<name>.jpg``, cut at ``max_height`` px."""
+    """Full-page JPEG of ``tab`` as ``_build/screenshots/<name>.jpg``, cut at ``max_height`` px.
+
+    A page taller than ``max_height`` is captured from the viewport, grown to ``max_height`` once
+    (:func:`fit_viewport`): Playwright's ``full_page`` capture resizes the view to the whole
+    document even when the shot is cut (119,000 px on the API page, ~5 s a shot). Other pages are
+    captured with ``full_page``, which sizes the view to the page for the shot and back. Fails if
+    the image would not cover the page up to the cut.
+    """
     SHOTS.mkdir(parents=True, exist_ok=True)
     path = SHOTS / f"{name}.jpg"
-    height = tab.evaluate("document.documentElement.scrollHeight")
-    width = tab.viewport_size["width"]
-    clip = None if height <= max_height else {"x": 0, "y": 0, "width": width, "height": max_height}
-    tab.screenshot(path=str(path), full_page=True, type="jpeg", quality=85, clip=clip)
+    if tab.evaluate("document.documentElement.scrollHeight") > max_height:
+        viewport = dict(tab.viewport_size)
+        height = fit_viewport(tab, max_height)
+        assert height == max_height, f"{name}: viewport {height} px, the shot is cut at {max_height}"
+        tab.screenshot(path=str(path), type="jpeg", quality=85, caret="initial")
+        tab.set_viewport_size(viewport)  # back to width x 900 px for what follows
+    else:
+        tab.screenshot(path=str(path), full_page=True, type="jpeg", quality=85, caret="initial")
     return path
+
+
+def fit_viewport(tab, max_height: int) -> int:
+    """Grow the viewport of ``tab`` to the document's height, at most ``max_height`` px; the height
+    set. Repeated while the document grows with the viewport (``vh``-sized blocks)."""
+    width, height = tab.viewport_size["width"], tab.viewport_size["height"]
+    for _ in range(4):
+        wanted = min(tab.evaluate("document.documentElement.scrollHeight"), max_height)
+        if wanted <= height:
+            break
+        height = wanted
+        tab.set_viewport_size({"width": width, "height": height})
+    return height
 
 
 def _figure_counts() -> dict[str, int]:
@@ -264,16 +290,15 @@ def test_page_in_browser(browser, server, page: str) -> None:
     failures = []
     for width, themes in VIEWS:
         context, tab, problems = _open(browser, server, page, width, themes[0])
+        shot_height = REFERENCE_SHOT_HEIGHT if page in REFERENCE_PAGES else SHOT_MAX_HEIGHT
         try:
             for theme in themes:
                 if theme != themes[0]:
-                    tab.emulate_media(color_scheme=theme)
-                    tab.wait_for_function(f"document.documentElement.dataset.theme === '{theme}'",
-                                          timeout=10_000)
+                    _show_theme(tab, theme)
                 state = tab.evaluate(AUDIT, {"checkOverflow": width >= 1000})
-                screenshot(tab, f"{page.removesuffix('.html').replace('/', '-')}-{width}-{theme}",
-                           REFERENCE_SHOT_HEIGHT if page in REFERENCE_PAGES else SHOT_MAX_HEIGHT)
                 failures += _view_failures(page, width, theme, state, counts)
+                screenshot(tab, f"{page.removesuffix('.html').replace('/', '-')}-{width}-{theme}",
+                           shot_height)
         finally:
             context.close()
         where = f"{page} @ {width}px"
@@ -281,6 +306,12 @@ def test_page_in_browser(browser, server, page: str) -> None:
         failures += [f"{where}: failed request {u}" for u in problems["failed"]]
         failures += [f"{where}: {e}" for e in problems["errors"]]
     assert not failures, "\n".join(failures)
+
+
+def _show_theme(tab, theme: str) -> None:
+    """Switch ``tab`` to ``theme`` in place (``prefers-color-scheme``; the theme follows it)."""
+    tab.emulate_media(color_scheme=theme)
+    tab.wait_for_function(f"document.documentElement.dataset.theme === '{theme}'", timeout=10_000)
 
 
 def _view_failures(page: str, width: int, theme: str, state: dict, counts: dict[str, int]) -> list[str]:
