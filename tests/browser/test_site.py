@@ -8,9 +8,10 @@
   figure's provenance), no Python repr (``<Figure size``, ``<matplotlib``, ``<torch.``, ``at 0x``),
   no stray single-value output box (an ``execute_result`` repr), no block wider than the text
   column at 1280 px (code input cells may scroll), no horizontal page scroll at 390 px, figures
-  not dimmed in dark mode; each chapter shows as many figures as the Figures page lists for it;
-* a negative control: a chapter page with a text-only figure, a stray output box and an
-  overflowing block must fail the same audit;
+  not dimmed in dark mode, no page whose text ends with a colon (a sentence announcing a removed
+  cell); each chapter shows as many figures as the Figures page lists for it;
+* a negative control: a chapter page with a text-only figure, a stray output box, an overflowing
+  block and a closing sentence ending with a colon must fail the same audit;
 * every local ``href``/``src`` points to a file that exists and every ``#anchor`` exists;
 * screenshots of every page at both widths in both themes go to ``_build/screenshots/`` (JPEG, cut
   at :data:`SHOT_MAX_HEIGHT`; the generated reference pages at :data:`REFERENCE_SHOT_HEIGHT`). Each
@@ -116,7 +117,7 @@ async ({checkOverflow}) => {
                typeset: document.querySelectorAll('mjx-container').length,
                mathErrors: document.querySelectorAll('mjx-merror').length,
                badImages: [], figures: [], figureProblems: [], fonts: [], repr: [], stray: [],
-               overflow: [], dimmed: [], pageScroll: 0};
+               overflow: [], dimmed: [], dangling: [], pageScroll: 0};
   out.badImages = Array.from(document.images)
       .filter(img => !(img.complete && img.naturalWidth > 0)).map(img => img.src);
   const blank = (img) => {
@@ -149,6 +150,8 @@ async ({checkOverflow}) => {
     }
   }
   const text = article.innerText;
+  // a page whose text ends with a colon announces something it does not show (a removed cell)
+  if (/:\s*$/.test(text.trim())) out.dangling.push(text.trim().slice(-100));
   for (const pat of [/<Figure size/, /<matplotlib/, /<torch\./, /\bat 0x[0-9a-f]{6,}/]) {
     const m = text.match(pat); if (m) out.repr.push(m[0]);
   }
@@ -268,7 +271,7 @@ def _open(browser, server: str, page: str, width: int, theme: str, *, html: str 
 
 def _reader_problems(state: dict, width: int, theme: str) -> list[str]:
     out = []
-    for kind in ("figureProblems", "fonts", "repr", "stray", "overflow", "dimmed"):
+    for kind in ("figureProblems", "fonts", "repr", "stray", "overflow", "dimmed", "dangling"):
         out += [f"{kind}: {p}" for p in state[kind]]
     if width <= 400 and state["pageScroll"] > 1:
         out.append(f"pageScroll: the page scrolls sideways by {state['pageScroll']} px at {width} px")
@@ -356,6 +359,8 @@ def test_audit_negative_control(browser, server) -> None:
               + '<div class="cell_output docutils container"><div class="output stream highlight-myst-ansi notranslate">'
               f'<div class="highlight"><pre style="white-space:pre">{"x" * 400}</pre></div></div></div>'
               + broken[first_output:])
+    end = broken.index("</article>")
+    broken = broken[:end] + "<p>All the values this chapter published, as a check:</p>" + broken[end:]
     fake = chapter.replace(".html", "-negative-control.html")
     context, tab, _ = _open(browser, server, fake, 1280, "light", html=broken)
     try:
@@ -366,3 +371,4 @@ def test_audit_negative_control(browser, server) -> None:
     assert any("Figure size" in p for p in state["repr"]), state["repr"]
     assert "0.0" in state["stray"], state["stray"]
     assert state["overflow"], "a 400-character unwrapped line did not count as overflow"
+    assert state["dangling"], "a page ending with a colon did not count as dangling"
