@@ -76,7 +76,7 @@ unit: $(STAMP)
 # restricted), so a number that depends on the instruction set fails here, not on a user's machine.
 EMULATE_AVX2 := ATEN_CPU_CAPABILITY=avx2 ONEDNN_MAX_CPU_ISA=AVX2 MKL_ENABLE_INSTRUCTIONS=AVX2 OPENBLAS_CORETYPE=Haswell
 EMULATE_SSE4 := ATEN_CPU_CAPABILITY=default ONEDNN_MAX_CPU_ISA=SSE41 MKL_ENABLE_INSTRUCTIONS=SSE4_2 OPENBLAS_CORETYPE=Nehalem
-NBVAL_ARGS := --nbval-lax --nbval-current-env -p no:cacheprovider book/
+NBVAL_ARGS := --nbval-lax --nbval-kernel-name infomech-warm -p no:cacheprovider book/
 
 nbval: $(STAMP)
 	@INFOMECH_QUIET=1 MPLBACKEND=Agg; export INFOMECH_QUIET MPLBACKEND; \

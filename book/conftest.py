@@ -22,3 +22,38 @@ def pytest_collection_modifyitems(session, config, items):
             continue
         seen.add(id(nbfile))
         nbfile.skip_compare = tuple(nbfile.skip_compare) + SKIPPED_MIME
+
+
+# ------------------------------------------------------------------ warm kernels for nbval
+# ``--nbval-kernel-name infomech-warm`` (what `make nbval` passes) runs each chapter in a kernel
+# forked from a process that already imported torch, scipy, matplotlib and scikit-learn
+# (book/_ext/warm_kernel.py): ~6 s less per chapter, same outputs. The server lives for this
+# pytest session and shares its environment (it refuses any kernel whose environment differs,
+# which then starts cold).
+_WARM: dict = {}
+
+
+def pytest_configure(config):
+    if getattr(config.option, "nbval_kernel_name", None) != "infomech-warm":
+        return
+    import sys
+    import tempfile
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent / "_ext"))
+    import warm_kernel
+
+    folder = Path(tempfile.mkdtemp(prefix="infomech-kernels-"))
+    _WARM.update(module=warm_kernel, folder=folder, server=warm_kernel.start_server(folder))
+
+
+def pytest_unconfigure(config):
+    if not _WARM:
+        return
+    import shutil
+
+    counts = _WARM["module"].stop_server(_WARM.pop("server"))
+    shutil.rmtree(_WARM.pop("folder"), ignore_errors=True)
+    _WARM.clear()
+    why = "".join(f"; {w}" for w in counts["why"])
+    print(f"\nnbval kernels: {counts['warm']} warm, {counts['refused']} cold{why}")

@@ -67,9 +67,11 @@ def main(argv: list[str] | None = None) -> int:
     print(f"execute_chapters: {len(todo)} chapters, {jobs} at a time", flush=True)
     t0 = time.perf_counter()
     failed = []
-    with site.start_pool(jobs) as pool:
+    pool = site.start_pool(jobs)
+    server, kernel = site.start_warm_kernels()  # before the workers start: the same environment
+    with pool:
         futures = [pool.submit(site.execute_notebook, str(p), execute.get("timeout"),
-                               bool(execute.get("allow_errors", False))) for p in todo]
+                               bool(execute.get("allow_errors", False)), kernel) for p in todo]
         for future in as_completed(futures):
             path, text, seconds, error = future.result()
             rel = Path(path).relative_to(root)
@@ -79,7 +81,9 @@ def main(argv: list[str] | None = None) -> int:
                 continue
             site.store_execution(cache_dir, path, text, seconds)
             print(f"  {rel}: {seconds:.1f} s", flush=True)
-    print(f"execute_chapters: done in {time.perf_counter() - t0:.1f} s", flush=True)
+    counts = site.stop_warm_kernels(server)
+    print(f"execute_chapters: done in {time.perf_counter() - t0:.1f} s "
+          f"({counts['warm']} warm kernels, {counts['refused']} cold)", flush=True)
     if failed:
         print("execute_chapters: chapters failed to execute:\n  " + "\n  ".join(failed), file=sys.stderr)
         return 1

@@ -40,6 +40,7 @@ import os
 import platform
 import re
 import shutil
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -288,8 +289,10 @@ def uncached_notebooks(notebooks: list[Path], cache_dir: Path) -> list[Path]:
     return sorted(todo, key=lambda p: p.stat().st_size, reverse=True)
 
 
-def execute_notebook(path: str, timeout: int | None, allow_errors: bool) -> tuple[str, str, float, str | None]:
-    """Execute one notebook as myst-nb's ``cache`` mode does (in a worker process).
+def execute_notebook(path: str, timeout: int | None, allow_errors: bool,
+                     kernel_name: str | None = None) -> tuple[str, str, float, str | None]:
+    """Execute one notebook as myst-nb's ``cache`` mode does (in a worker process), in the
+    kernel ``kernel_name`` (default: the notebook's own, ``python3``).
 
     Returns ``(path, executed notebook as JSON, seconds, error or None)``.
     """
@@ -297,8 +300,9 @@ def execute_notebook(path: str, timeout: int | None, allow_errors: bool) -> tupl
     from jupyter_cache.executors.utils import single_nb_execution
 
     nb = nbformat.read(path, as_version=4)
+    extra = {"kernel_name": kernel_name} if kernel_name else {}
     result = single_nb_execution(nb, cwd=str(Path(path).parent), timeout=timeout,
-                                 allow_errors=allow_errors, meta_override=True)
+                                 allow_errors=allow_errors, meta_override=True, **extra)
     error = None if result.err is None else f"{type(result.err).__name__}: {result.err}"
     return path, nbformat.writes(nb), float(result.time), error
 
@@ -324,6 +328,46 @@ def parallel_jobs() -> int:
     if not raw.isdigit() or int(raw) < 1:
         raise ExtensionError(f"infomech: INFOMECH_JOBS must be a whole number >= 1, not {raw!r}")
     return int(raw)
+
+
+def warm_kernels_wanted() -> bool:
+    """Whether chapters run in warm kernels (``book/_ext/warm_kernel.py``): yes unless
+    ``INFOMECH_WARM_KERNELS=0``."""
+    raw = os.environ.get("INFOMECH_WARM_KERNELS", "1").strip().lower()
+    if raw not in ("0", "1", "no", "yes", "false", "true", ""):
+        raise ExtensionError(f"infomech: INFOMECH_WARM_KERNELS must be 0 or 1, not {raw!r}")
+    return raw not in ("0", "no", "false")
+
+
+def start_warm_kernels() -> tuple[Any, str | None]:
+    """Start the warm-kernel server (after the pool's environment is set, which it must share);
+    returns ``(server, kernel name)``, or ``(None, None)`` for the notebooks' own cold kernel."""
+    if not warm_kernels_wanted():
+        return None, None
+    import tempfile
+
+    here = str(Path(__file__).resolve().parent)
+    if here not in sys.path:  # this folder is on the path when Sphinx loads the extension
+        sys.path.insert(0, here)
+    import warm_kernel
+
+    folder = Path(tempfile.mkdtemp(prefix="infomech-kernels-"))  # short: a socket path <= 107 bytes
+    try:
+        return warm_kernel.start_server(folder), warm_kernel.KERNEL_NAME
+    except (OSError, RuntimeError) as exc:  # pragma: no cover (a cold kernel gives the same result)
+        LOGGER.warning(f"infomech: warm kernels unavailable ({exc}); chapters start cold kernels")
+        return None, None
+
+
+def stop_warm_kernels(server: Any) -> dict[str, int]:
+    """Stop the server of :func:`start_warm_kernels`; how many kernels were warm or refused."""
+    if server is None:
+        return {"warm": 0, "refused": 0}
+    import warm_kernel
+
+    counts = warm_kernel.stop_server(server)
+    shutil.rmtree(Path(server.args[-2]).parent, ignore_errors=True)
+    return counts
 
 
 def start_pool(jobs: int) -> Any:
@@ -354,15 +398,17 @@ def _start_executions(app: Any, config: Any, cache_dir: Path) -> None:
         return
     jobs = min(parallel_jobs(), len(todo))
     pool = start_pool(jobs)
+    app.infomech_warm, kernel = start_warm_kernels()  # before the workers start: same environment
     timeout = getattr(config, "nb_execution_timeout", None)
     allow_errors = bool(getattr(config, "nb_execution_allow_errors", False))
     app.infomech_pool = pool
     app.infomech_cache_dir = cache_dir
     for path in todo:
         app.infomech_pending[_docname(app, path)] = pool.submit(execute_notebook, str(path),
-                                                                timeout, allow_errors)
-    LOGGER.info(f"infomech: executing {len(todo)} chapters, {jobs} at a time, while Sphinx reads "
-                "the other pages")
+                                                                timeout, allow_errors, kernel)
+    how = "in warm kernels" if kernel else "in cold kernels"
+    LOGGER.info(f"infomech: executing {len(todo)} chapters, {jobs} at a time {how}, while Sphinx "
+                "reads the other pages")
 
 
 def _collect(app: Any, docname: str) -> None:
@@ -396,10 +442,14 @@ def _stop_pool(app: Any, kill: bool = False) -> None:
         return
     app.infomech_pool = None
     app.infomech_pending = {}
-    if kill:  # a kernel whose worker dies exits by itself (ipykernel watches its parent)
+    if kill:  # a kernel whose worker dies exits by itself (it watches its client or parent)
         for proc in list(getattr(pool, "_processes", {}).values()):
             proc.terminate()
     pool.shutdown(wait=not kill, cancel_futures=True)
+    counts = stop_warm_kernels(getattr(app, "infomech_warm", None))
+    app.infomech_warm = None
+    if counts["warm"] or counts["refused"]:
+        app.infomech_warm_counts = counts
 
 
 def _stop_pool_on_error(app: Any, exc: Exception | None) -> None:
@@ -733,6 +783,10 @@ def _report_execution(app: Any) -> None:
             lines.append(f"  {doc}: up to date (executed in {float(runtime):.1f} s earlier)")
         else:
             lines.append(f"  {doc}: no execution record")
+    counts = getattr(app, "infomech_warm_counts", None)
+    if counts:
+        lines.append(f"  kernels: {counts['warm']} warm (forked with torch, scipy, matplotlib and "
+                     f"scikit-learn imported), {counts['refused']} cold")
     LOGGER.info("infomech: chapter execution times\n" + "\n".join(lines)
                 + f"\n  sum of the chapters' execution times this build: {total:.1f} s")
 

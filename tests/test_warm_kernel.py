@@ -1,0 +1,149 @@
+"""Warm kernels (book/_ext/warm_kernel.py): forked from a server that imported the heavy packages,
+they must give exactly what a cold ``ipykernel`` gives, and die with the process Jupyter started.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import sys
+import time
+from pathlib import Path
+
+import nbformat
+import pytest
+from nbclient import NotebookClient
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "book" / "_ext"))
+import warm_kernel  # noqa: E402
+
+#: What a chapter's kernel can observe: working directory, module path, environment, the
+#: matplotlib backend and its inline figures, both streams, a rich result, an error.
+CELLS = [
+    "import os, sys\nprint(os.getcwd())\nprint([p for p in sys.path if 'site-packages' not in p])\n"
+    "print(os.environ.get('INFOMECH_WARM_PROBE'), os.environ.get('MPLBACKEND'))",
+    "import matplotlib.pyplot as plt\nimport matplotlib\nprint(matplotlib.get_backend())\n"
+    "fig, ax = plt.subplots(figsize=(2, 1.5), dpi=40)\nax.plot([0, 1], [1, 0]);",
+    "import torch\ng = torch.Generator().manual_seed(0)\n"
+    "print(torch.get_num_threads(), torch.randn(3, generator=g))",
+    "import warnings\nwarnings.warn('probe')\nsys.stderr.write('to stderr\\n')\n{'a': 1}",
+    "raise ValueError('probe error')",
+]
+
+
+def _notebook() -> nbformat.NotebookNode:
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell(src, id=f"cell-{i}") for i, src in enumerate(CELLS)]
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    return nb
+
+
+def _run(kernel: str, cwd: Path) -> str:
+    nb = _notebook()
+    NotebookClient(nb, kernel_name=kernel, timeout=120, allow_errors=True,
+                   resources={"metadata": {"path": str(cwd)}}).execute()
+    for cell in nb.cells:
+        cell.metadata.pop("execution", None)
+    # warnings name the cell's temporary file after the kernel's process id
+    return re.sub(r"ipykernel_\d+", "ipykernel_PID", nbformat.writes(nb))
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    saved = dict(os.environ)
+    os.environ.update(INFOMECH_WARM_PROBE="probe value", OMP_NUM_THREADS="1")
+    folder = tmp_path_factory.mktemp("kernels")
+    proc = warm_kernel.start_server(folder)
+    try:
+        yield proc
+    finally:
+        warm_kernel.stop_server(proc)
+        os.environ.clear()
+        os.environ.update(saved)
+
+
+def test_a_warm_kernel_gives_what_a_cold_kernel_gives(server, tmp_path):
+    cold = _run("python3", tmp_path)
+    warm = _run(warm_kernel.KERNEL_NAME, tmp_path)
+    assert '"image/png"' in cold and "probe value" in cold and "probe error" in cold
+    assert str(tmp_path) in cold and "module://matplotlib_inline.backend_inline" in cold
+    assert warm == cold
+
+
+def test_a_client_with_another_environment_gets_a_cold_kernel(server, tmp_path, monkeypatch):
+    monkeypatch.setenv("OMP_NUM_THREADS", "2")  # read when torch is imported: no fork may serve it
+    km, kc, pid = _started(warm_kernel.KERNEL_NAME, tmp_path)
+    try:
+        assert pid == km.provisioner.process.pid  # the client became a cold ipykernel itself
+    finally:
+        kc.stop_channels()
+        km.shutdown_kernel(now=True)
+
+
+def _started(kernel: str, tmp_path: Path):
+    from jupyter_client.manager import KernelManager
+
+    km = KernelManager(kernel_name=kernel)
+    km.start_kernel(cwd=str(tmp_path))
+    kc = km.client()
+    kc.start_channels()
+    kc.wait_for_ready(timeout=60)
+    reply = kc.execute_interactive("import os; print(os.getpid())", timeout=60,
+                                   output_hook=lambda msg: _started.out.append(msg))
+    assert reply["content"]["status"] == "ok"
+    text = "".join(m["content"].get("text", "") for m in _started.out if m["msg_type"] == "stream")
+    _started.out.clear()
+    return km, kc, int(text.split()[-1])
+
+
+_started.out = []
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    try:  # a zombie (exited, not yet reaped by the server) counts as gone
+        return Path(f"/proc/{pid}/stat").read_text().split(") ", 1)[1][0] != "Z"
+    except (OSError, IndexError):
+        return False
+
+
+def _wait_gone(pid: int, seconds: float = 15.0) -> bool:
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        if not _alive(pid):
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def test_the_kernel_is_forked_and_dies_with_its_client(server, tmp_path):
+    km, kc, pid = _started(warm_kernel.KERNEL_NAME, tmp_path)
+    try:
+        assert pid != km.provisioner.process.pid  # forked by the server, not the client itself
+        assert _alive(pid)
+        os.kill(km.provisioner.process.pid, signal.SIGKILL)  # what Jupyter does to a hung kernel
+        assert _wait_gone(pid), "the kernel outlived its client"
+    finally:
+        kc.stop_channels()
+        km.cleanup_resources()
+
+
+def test_interrupt_and_shutdown_reach_the_kernel(server, tmp_path):
+    km, kc, pid = _started(warm_kernel.KERNEL_NAME, tmp_path)
+    try:
+        msg_id = kc.execute("import time; time.sleep(60)")
+        time.sleep(0.5)
+        km.interrupt_kernel()
+        reply = kc.get_shell_msg(timeout=20)
+        assert reply["parent_header"]["msg_id"] == msg_id
+        assert reply["content"]["status"] == "error" and reply["content"]["ename"] == "KeyboardInterrupt"
+        km.shutdown_kernel(now=False)
+        assert _wait_gone(pid)
+        assert km.provisioner is None or not km.is_alive()
+    finally:
+        kc.stop_channels()
