@@ -1,0 +1,54 @@
+"""tools/lane.py: a lane of `make test` runs in a session of its own, with its own CPU weight, and
+still stops on Ctrl-C."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+LANE = [sys.executable, str(Path(__file__).resolve().parents[1] / "tools" / "lane.py")]
+PROBE = ("import os; print(os.getsid(0) == os.getpid(), "
+         "open('/proc/self/autogroup').read().split()[-1] if os.path.exists('/proc/self/autogroup') "
+         "else 'none')")
+
+
+def test_the_lane_runs_in_a_new_session_with_the_weight_asked():
+    out = subprocess.run([*LANE, "--nice", "7", "--", sys.executable, "-c", PROBE],
+                         capture_output=True, text=True, timeout=60)
+    leader, nice = out.stdout.split()
+    assert out.returncode == 0 and leader == "True"  # the lane leads a session of its own
+    if nice == "none":
+        pytest.skip("no autogroups on this kernel")
+    assert nice == "7"
+    plain = subprocess.run([*LANE, "--", sys.executable, "-c", PROBE], capture_output=True, text=True,
+                           timeout=60).stdout.split()
+    assert plain == ["True", "0"]
+
+
+def test_the_exit_status_is_the_lane_s():
+    assert subprocess.run([*LANE, "--", sys.executable, "-c", "raise SystemExit(3)"], timeout=60).returncode == 3
+    bad = subprocess.run([*LANE, "--nice", "x", "--", "true"], capture_output=True, text=True, timeout=60)
+    assert bad.returncode == 2 and "--nice needs a whole number" in bad.stderr
+
+
+def test_ctrl_c_reaches_the_whole_lane(tmp_path):
+    marker = tmp_path / "got-sigint"
+    child = ("import signal, sys, time\n"
+             f"def h(*a): open({str(marker)!r}, 'w').write('1'); sys.exit(130)\n"
+             "signal.signal(signal.SIGINT, h)\nprint('ready', flush=True)\ntime.sleep(60)\n")
+    # a grandchild: the signal must reach the lane's process group, not only its first process
+    cmd = [*LANE, "--", sys.executable, "-c", f"import subprocess, sys; sys.exit(subprocess.call("
+           f"[sys.executable, '-c', {child!r}]))"]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True)
+    assert proc.stdout.readline().strip() == "ready"
+    start = time.monotonic()
+    os.kill(proc.pid, signal.SIGINT)
+    code = proc.wait(timeout=30)
+    assert marker.is_file() and code in (130, 128 + signal.SIGINT)
+    assert time.monotonic() - start < 20
