@@ -32,7 +32,8 @@ def test_the_lane_runs_in_a_new_session_with_the_weight_asked():
 
 
 def test_the_exit_status_is_the_lane_s():
-    assert subprocess.run([*LANE, "--", sys.executable, "-c", "raise SystemExit(3)"], timeout=60).returncode == 3
+    three = subprocess.run([*LANE, "--", sys.executable, "-c", "raise SystemExit(3)"], timeout=60)
+    assert three.returncode == 3
     bad = subprocess.run([*LANE, "--nice", "x", "--", "true"], capture_output=True, text=True, timeout=60)
     assert bad.returncode == 2 and "--nice needs a whole number" in bad.stderr
 
