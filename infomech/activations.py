@@ -22,11 +22,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cached_property
+from typing import TYPE_CHECKING
 
-import torch
-import torch.nn.functional as F
+if TYPE_CHECKING:  # torch is imported when a function is first needed: parsing a spec needs none
+    import torch
 
-TensorFn = Callable[[torch.Tensor], torch.Tensor]
+TensorFn = Callable[["torch.Tensor"], "torch.Tensor"]
 
 #: Default negative slope of ``leaky_relu`` (the torch default).
 LEAKY_SLOPE = 0.01
@@ -34,31 +36,41 @@ LEAKY_SLOPE = 0.01
 #: Names of the activations (the spec without a parameter).
 NAMES: tuple[str, ...] = ("relu", "none", "abs", "leaky_relu", "gelu", "tanh", "elu")
 
-_FIXED: dict[str, TensorFn] = {
-    "relu": torch.relu,
-    "none": lambda t: t,
-    "abs": torch.abs,
-    "gelu": F.gelu,
-    "tanh": torch.tanh,
-    "elu": F.elu,
-}
+
+def _identity(t: torch.Tensor) -> torch.Tensor:
+    return t
+
+
+def _function(name: str, parameter: float | None) -> TensorFn:
+    """The torch function of the activation ``name`` (``parameter``: the leaky_relu slope)."""
+    import torch
+    import torch.nn.functional as F
+
+    fixed: dict[str, TensorFn] = {"relu": torch.relu, "none": _identity, "abs": torch.abs,
+                                  "gelu": F.gelu, "tanh": torch.tanh, "elu": F.elu}
+    if name == "leaky_relu":
+        slope = LEAKY_SLOPE if parameter is None else parameter
+        return lambda t: F.leaky_relu(t, negative_slope=slope)
+    return fixed[name]
 
 
 @dataclass(frozen=True)
 class ActivationSpec:
-    """A parsed activation: canonical ``spec`` (e.g. ``"leaky_relu:0.2"``), ``name`` and ``fn``."""
+    """A parsed activation: canonical ``spec`` (e.g. ``"leaky_relu:0.2"``), ``name``, ``parameter``
+    and ``fn``, the function on torch tensors (torch is imported when ``fn`` is first used, so
+    that a command line can check a spec before paying for torch)."""
 
     spec: str
     name: str
-    fn: TensorFn
     parameter: float | None = None
+
+    @cached_property
+    def fn(self) -> TensorFn:
+        """The function on torch tensors."""
+        return _function(self.name, self.parameter)
 
     def __call__(self, t: torch.Tensor) -> torch.Tensor:
         return self.fn(t)
-
-
-def _leaky(slope: float) -> TensorFn:
-    return lambda t: F.leaky_relu(t, negative_slope=slope)
 
 
 def parse(spec: str, name: str = "activation") -> ActivationSpec:
@@ -87,7 +99,7 @@ def parse(spec: str, name: str = "activation") -> ActivationSpec:
     if base != "leaky_relu":
         if sep:
             raise ParameterError(name, f"{base!r} takes no parameter; got {spec!r}")
-        return ActivationSpec(base, base, _FIXED[base])
+        return ActivationSpec(base, base)
     slope = LEAKY_SLOPE
     if sep:
         try:
@@ -96,7 +108,7 @@ def parse(spec: str, name: str = "activation") -> ActivationSpec:
             raise ParameterError(name, f"leaky_relu slope must be a number; got {arg!r}") from None
         if not 0.0 <= slope <= 1.0:  # also refuses NaN
             raise ParameterError(name, f"leaky_relu slope must lie in [0, 1]; got {arg!r}")
-    return ActivationSpec(f"leaky_relu:{slope:g}", "leaky_relu", _leaky(slope), slope)
+    return ActivationSpec(f"leaky_relu:{slope:g}", "leaky_relu", slope)
 
 
 def resolve(activation: str | TensorFn) -> TensorFn:

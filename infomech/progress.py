@@ -5,7 +5,8 @@ A low-level helper with no dependency on the rest of infomech, so that the compu
 the core importing the book layer.
 
 The bar is shown only when ``INFOMECH_QUIET`` is unset (the book build and the test run set it)
-and the code runs in a Jupyter kernel or standard error is a terminal.
+and the code runs in a Jupyter kernel or standard error is a terminal. ``INFOMECH_PROGRESS_DELAY``
+(seconds) replaces the caller's ``delay`` (tqdm's wait before a bar appears; ``0``: at once).
 """
 
 from __future__ import annotations
@@ -48,16 +49,41 @@ def progress_enabled() -> bool:
         return False
 
 
+def _delay_override() -> float | None:
+    """``INFOMECH_PROGRESS_DELAY`` in seconds (a finite number >= 0), or None when unset or blank.
+
+    Raises
+    ------
+    ValueError
+        When it is set to anything else (named, so that a typo is not silently ignored).
+    """
+    text = os.environ.get("INFOMECH_PROGRESS_DELAY", "").strip()
+    if not text:
+        return None
+    try:
+        delay = float(text)
+    except ValueError:
+        delay = float("nan")
+    if not 0.0 <= delay < float("inf"):
+        raise ValueError(f"INFOMECH_PROGRESS_DELAY must be a number of seconds >= 0; got {text!r}")
+    return delay
+
+
 def progress(iterable: Iterable[_T], **kwargs: Any) -> Iterator[_T]:
     """Wrap ``iterable`` in a tqdm progress bar when run interactively, silently otherwise.
 
-    Keyword arguments go to :class:`tqdm.tqdm` (``desc``, ``total``, ``unit``, ...); ``disable``
-    given explicitly wins over the automatic choice.
+    Keyword arguments go to :class:`tqdm.tqdm` (``desc``, ``total``, ``unit``, ``delay``, ...);
+    ``disable`` given explicitly wins over the automatic choice, ``INFOMECH_PROGRESS_DELAY`` over
+    ``delay``.
     """
     kwargs.setdefault("disable", not progress_enabled())
     if kwargs["disable"]:
         return iter(iterable)
     from tqdm import tqdm
+
+    delay = _delay_override()
+    if delay is not None:
+        kwargs["delay"] = delay
 
     kwargs.setdefault("leave", False)
     kwargs.setdefault("dynamic_ncols", True)

@@ -9,12 +9,13 @@ projections onto subspaces of dimensions :math:`d_e` and :math:`d_o = n^2 - d_e`
 
 (:func:`infomech.decomposition.beta2_null_law`). The derivation uses the rotational invariance of
 the Gaussian; for other i.i.d. entries (e.g. uniform) the law is only approximate.
+
+``scipy.stats`` (about 1 s to import) is imported only by the functions that need it.
 """
 
 from __future__ import annotations
 
 import numpy as np
-from scipy import stats
 
 from .decomposition import Split, beta2, beta2_null_law
 from .kernels import random_kernels
@@ -36,17 +37,28 @@ def sample_beta2(n: int, count: int, kind: Split = "point", *, seed: int = 0,
 
 def ks_beta(samples: np.ndarray, n: int, kind: Split = "point") -> tuple[float, float]:
     """Kolmogorov-Smirnov statistic and p-value of ``samples`` against Beta(d_o/2, d_e/2)."""
+    from scipy import stats
+
     a, b = beta2_null_law(n, kind)
     res = stats.kstest(np.asarray(samples), stats.beta(a, b).cdf)
     return float(res.statistic), float(res.pvalue)
 
 
 def ks_critical(count: int, alpha: float = 0.05) -> float:
-    """Asymptotic critical value of the one-sample KS statistic, :math:`c(\\alpha)/\\sqrt{N}`."""
-    return float(stats.kstwobign.isf(alpha) / np.sqrt(count))
+    """Asymptotic critical value of the one-sample KS statistic, :math:`c(\\alpha)/\\sqrt{N}`.
+
+    :math:`c(\\alpha)` is the upper :math:`\\alpha` quantile of the Kolmogorov distribution,
+    :math:`P(\\sup_t |B(t)| > c) = \\alpha` (``scipy.special.kolmogi``, which is what
+    ``scipy.stats.kstwobign.isf`` computes, bit for bit).
+    """
+    from scipy import special
+
+    return float(special.kolmogi(alpha) / np.sqrt(count))
 
 
 def beta_pdf(x: np.ndarray, n: int, kind: Split = "point") -> np.ndarray:
     """Density of the Beta law of ``beta^2`` at ``x``."""
+    from scipy import stats
+
     a, b = beta2_null_law(n, kind)
     return stats.beta(a, b).pdf(np.asarray(x, float))

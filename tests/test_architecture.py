@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import functools
 import re
 from pathlib import Path
 
@@ -58,7 +59,9 @@ def _imports(path: Path) -> set[str]:
     return out
 
 
+@functools.cache
 def _graph() -> dict[str, set[str]]:
+    """``{unit: units it imports}`` (parsed once per run; the tests only read it)."""
     graph: dict[str, set[str]] = {}
     for path in PKG.rglob("*.py"):
         unit = _unit(path)
@@ -89,6 +92,52 @@ def test_no_import_cycles():
             if a in graph.get(b, set()):
                 cycles.append(tuple(sorted((a, b))))
     assert not cycles, f"import cycles: {sorted(set(cycles))}"
+
+
+def _module_level_imports(tree: ast.Module) -> set[str]:
+    """Modules imported when a module is imported: its statements outside functions (``if``,
+    ``try`` and ``with`` blocks included; ``if TYPE_CHECKING:`` blocks excluded)."""
+    out: set[str] = set()
+    todo: list[ast.stmt] = list(tree.body)
+    while todo:
+        node = todo.pop()
+        if isinstance(node, ast.Import):
+            out |= {a.name for a in node.names}
+        elif isinstance(node, ast.ImportFrom) and not node.level and node.module:
+            out |= {node.module} | {f"{node.module}.{a.name}" for a in node.names}
+        elif isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test):
+            todo += node.orelse
+        elif isinstance(node, ast.If | ast.Try | ast.With | ast.ClassDef):
+            for field in ("body", "orelse", "finalbody", "handlers"):
+                todo += getattr(node, field, [])
+        elif isinstance(node, ast.ExceptHandler):
+            todo += node.body
+    return out
+
+
+#: Imported only inside the functions that need them (a module import stays cheap: scipy.stats
+#: alone costs ~1 s; the CLI checks flags and files before paying for torch).
+LAZY = {"scipy.stats": "infomech", "torch": "infomech/activations.py"}
+
+
+def test_slow_imports_are_deferred():
+    slow = []
+    for path in sorted(PKG.rglob("*.py")):
+        mods = _module_level_imports(ast.parse(path.read_text(encoding="utf-8")))
+        rel = path.relative_to(ROOT).as_posix()
+        for mod, where in LAZY.items():
+            if rel.startswith(where) and any(m == mod or m.startswith(mod + ".") for m in mods):
+                slow.append(f"{rel} imports {mod} at import time")
+    assert not slow, "\n".join(slow)
+
+
+def test_the_deferred_import_check_can_fail():
+    """Negative control: module-level imports are seen (in an ``if`` or ``try`` too), imports inside
+    functions and under ``TYPE_CHECKING`` are not."""
+    src = ("from scipy import stats\ntry:\n    import torch.nn\nexcept ImportError:\n    pass\n"
+           "if TYPE_CHECKING:\n    import matplotlib\ndef f():\n    import PIL\n")
+    mods = _module_level_imports(ast.parse(src))
+    assert {"scipy", "scipy.stats", "torch.nn"} <= mods and not mods & {"matplotlib", "PIL"}
 
 
 def test_the_checks_can_fail(tmp_path, monkeypatch):

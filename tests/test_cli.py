@@ -444,6 +444,25 @@ def test_bad_input_through_the_real_entry_point(bad_dir, i):
     assert "error:" in line and named in line, line
 
 
+# a user who mistypes a flag or names a bad file gets the line at once: before torch is imported
+NO_TORCH = [60, 17, 19, 38, 51, 62, 43, 55]  # --bogus, --steps, --times+--steps, files, --image
+
+
+def test_bad_flags_and_files_are_refused_before_torch_is_imported(bad_dir):
+    code = ("import json, sys\nsys.modules['torch'] = None  # any import of torch now fails\n"
+            "from cli_helpers import cli\n"
+            "print(json.dumps([cli(*a).__dict__ for a in json.loads(sys.argv[1])]))\n")
+    cases = [BAD[i][0] for i in NO_TORCH]
+    env = dict(ENV, PYTHONPATH=os.pathsep.join([str(Path(__file__).parent), *sys.path]))
+    proc = cli_process("-c", code, json.dumps(cases), command=[sys.executable], cwd=bad_dir, env=env,
+                       timeout=120)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    for i, res in zip(NO_TORCH, json.loads(proc.stdout), strict=True):
+        line = one_error_line(subprocess.CompletedProcess(res["args"], res["returncode"], res["stdout"],
+                                                          res["stderr"]))
+        assert "error:" in line and BAD[i][1] in line, line
+
+
 def test_huge_kernel_size_is_refused_quickly_with_the_expected_time():
     t0 = time.monotonic()
     line = one_error_line(cli("speed", "--kernel-size", "1001"))
@@ -515,19 +534,22 @@ def test_ctrl_c_exits_130_with_one_line_and_no_file(tmp_path):
     assert list(tmp_path.iterdir()) == []
 
 
-def test_progress_bar_on_a_terminal_only(tmp_path):
+def test_progress_bar_on_a_terminal_only(tmp_path, monkeypatch):
     pty = pytest.importorskip("pty")
     np.save(tmp_path / "k.npy", np.random.default_rng(0).random((8, 5, 5)))  # not separable: 2-D path
-    args = [sys.executable, "-m", "infomech", "speed", "--kernel", str(tmp_path / "k.npy"), "--size",
-            "801", "--steps", "120"]
+    args = ["speed", "--kernel", str(tmp_path / "k.npy"), "--size", "101", "--steps", "20"]
+    # INFOMECH_PROGRESS_DELAY=0: the bar is due at once, so a short run shows it whatever the CPU's
+    # speed (with the run's own delay of 1 s, a run finishing sooner would show none)
     env = {k: v for k, v in ENV.items() if k != "INFOMECH_QUIET"}
+    env["INFOMECH_PROGRESS_DELAY"] = "0"
     import fcntl
     import struct
     import termios
 
     master, slave = pty.openpty()
     fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 100, 0, 0))  # a 0-column pty: no bar
-    proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=slave, env=env)
+    proc = subprocess.Popen([sys.executable, "-m", "infomech", *args], stdout=subprocess.PIPE,
+                            stderr=slave, env=env)
     os.close(slave)
     chunks = []
     while True:
@@ -543,9 +565,24 @@ def test_progress_bar_on_a_terminal_only(tmp_path):
     err = b"".join(chunks).decode(errors="replace")
     assert proc.returncode == 0
     assert "propagate" in err and "step" in err and "%" in err, err[-500:]
-    # not a terminal: no bar
-    plain = cli_process(*args[1:], command=args[:1], env=env, timeout=300)
-    assert plain.returncode == 0 and "%" not in plain.stderr
+    # not a terminal (standard error captured, as by a pipe): no bar, under the same settings
+    monkeypatch.delenv("INFOMECH_QUIET", raising=False)
+    monkeypatch.setenv("INFOMECH_PROGRESS_DELAY", "0")
+    plain = cli(*args)
+    assert plain.returncode == 0 and "%" not in plain.stderr and plain.stderr == "", plain.stderr
+
+
+def test_progress_delay_setting_is_checked(monkeypatch):
+    from infomech import progress
+
+    monkeypatch.delenv("INFOMECH_PROGRESS_DELAY", raising=False)
+    assert progress._delay_override() is None
+    monkeypatch.setenv("INFOMECH_PROGRESS_DELAY", " 0.5 ")
+    assert progress._delay_override() == 0.5
+    for bad in ("soon", "-1", "nan", "inf"):
+        monkeypatch.setenv("INFOMECH_PROGRESS_DELAY", bad)
+        with pytest.raises(ValueError, match="INFOMECH_PROGRESS_DELAY"):
+            progress._delay_override()
 
 
 def test_atomic_write_leaves_the_old_file_and_no_temp_when_it_fails(tmp_path, monkeypatch):
@@ -573,12 +610,13 @@ def test_real_allocation_failure_is_one_line(tmp_path):
     def cap() -> None:
         resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
 
-    probe = cli_process("-c", "import torch, infomech.cli, infomech.runs", command=[sys.executable],
-                        preexec_fn=cap, timeout=120)
-    if probe.returncode != 0:
-        pytest.skip("torch does not even import within the address-space limit here")
     proc = cli_process("speed", "--size", "20001", "--steps", "1", "--beta2", "0,1", "--json", "o.json",
                        cwd=tmp_path, preexec_fn=cap, timeout=300)
+    if "not enough memory" not in proc.stderr:  # only then pay for a second interpreter: the probe
+        probe = cli_process("-c", "import torch, infomech.cli, infomech.runs", command=[sys.executable],
+                            preexec_fn=cap, timeout=120)
+        if probe.returncode != 0:
+            pytest.skip("torch does not even import within the address-space limit here")
     line = one_error_line(proc)
     assert "not enough memory" in line
     assert list(tmp_path.iterdir()) == []

@@ -31,3 +31,18 @@ def test_pdf_integrates_to_one_and_errors():
     assert np.trapezoid(R.beta_pdf(x, 5, "point"), x) == pytest.approx(1.0, abs=1e-3)
     with pytest.raises(ValueError, match="distribution"):
         R.sample_beta2(3, 10, distribution="cauchy")
+
+
+def test_ks_critical_is_scipy_kstwobign_isf_without_scipy_stats(monkeypatch):
+    # bit-identical to scipy.stats.kstwobign.isf(alpha) / sqrt(N), and scipy.stats not needed
+    import sys
+
+    from scipy import stats
+
+    alphas = [1e-6, 0.001, 0.01, 0.05, 0.1, 0.5, 0.9]
+    counts = [1, 7, 100, 2000, 20000]
+    want = [float(stats.kstwobign.isf(a) / np.sqrt(c)) for a in alphas for c in counts]
+    monkeypatch.setitem(sys.modules, "scipy.stats", None)  # any import of it now fails
+    monkeypatch.delattr("scipy.stats", raising=False)      # and `from scipy import stats` too
+    got = [R.ks_critical(c, alpha=a) for a in alphas for c in counts]
+    assert got == want

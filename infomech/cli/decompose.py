@@ -41,9 +41,10 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[
 def compute(args: argparse.Namespace) -> list[dict[str, Any]]:
     """One description per kernel (:func:`infomech.runs.describe_kernel`) with its source."""
     from ..inputs import kernel_stack
+
+    stack, labels = kernel_stack(args.kernel)  # a bad KERNEL is refused before torch is imported
     from ..runs import describe_kernel
 
-    stack, labels = kernel_stack(args.kernel)
     out = []
     for k, label in zip(stack, labels, strict=True):
         d = describe_kernel(k)

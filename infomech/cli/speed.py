@@ -127,14 +127,25 @@ def _kernel_count_and_size(args: argparse.Namespace) -> tuple[int, int] | None:
     return len(b), (3 if n == 2 else n)
 
 
-def _image(args: argparse.Namespace, steps: int) -> tuple[np.ndarray, dict[str, Any]]:
+def _read_files(args: argparse.Namespace) -> tuple[np.ndarray | None, tuple[np.ndarray, list[str]] | None]:
+    """The user's image and kernel stack (``None`` when not given), read before torch is imported:
+    a bad file (or ``--size``) is refused in a fraction of a second, in the order of the flags' use."""
+    from ..inputs import kernel_stack, read_image
+
+    image = read_image(args.image) if args.image is not None else None
+    if image is None:
+        validate.size(301 if args.size is None else args.size, odd=True)
+    return image, (kernel_stack(args.kernel) if args.kernel is not None else None)
+
+
+def _image(args: argparse.Namespace, steps: int, image: np.ndarray | None
+           ) -> tuple[np.ndarray, dict[str, Any]]:
     from .. import patterns
-    from ..inputs import read_image
     from ..runs import MAX_SECONDS, check_work
     from ..sweeps import check_border
 
-    if args.image is not None:
-        x = read_image(args.image)
+    if image is not None:
+        x = image
         return x, {"pattern": None, "image": args.image, "size": None, "image_shape": list(x.shape)}
     pattern = args.pattern or "delta"
     size = validate.size(301 if args.size is None else args.size, odd=True)
@@ -148,16 +159,17 @@ def _image(args: argparse.Namespace, steps: int) -> tuple[np.ndarray, dict[str, 
     return patterns.make(pattern, size), {"pattern": pattern, "size": size}
 
 
-def _kernels(args: argparse.Namespace, steps: int, x: np.ndarray, pad: bool
+def _kernels(args: argparse.Namespace, steps: int, x: np.ndarray, pad: bool,
+             own: tuple[np.ndarray, list[str]] | None
              ) -> tuple[list[np.ndarray], float, dict[str, np.ndarray], dict[str, Any], np.ndarray, int]:
-    """Schedule, c, per-kernel columns, run fields, prepared image and padding."""
+    """Schedule, c, per-kernel columns, run fields, prepared image and padding (``own``: the
+    kernel stack and labels of ``--kernel``, read by :func:`_read_files`)."""
     from .. import decomposition, kernels
-    from ..inputs import kernel_stack
     from ..runs import MAX_SECONDS, prepare_image
 
     limit = None if args.force else MAX_SECONDS
-    if args.kernel is not None:
-        stack, labels = kernel_stack(args.kernel)
+    if own is not None:
+        stack, labels = own
         n = stack.shape[-1]
         if n % 2 == 0 and n != 2:
             kernels.schedule_of(stack)  # raises the specific error
@@ -185,15 +197,16 @@ def _kernels(args: argparse.Namespace, steps: int, x: np.ndarray, pad: bool
 
 def compute(args: argparse.Namespace) -> list[dict[str, Any]]:
     """Run the sweep the flags describe; JSON-ready records, one per (time, kernel)."""
-    import torch
+    _check_combinations(args)
+    ts = validate.times(args.times if args.times is not None else [10 if args.steps is None else args.steps])
+    image, own = _read_files(args)
+    import torch  # only now: the flags and files above are checked without it
 
     from ..runs import speed_run
     from ..sweeps import records
 
-    _check_combinations(args)
-    ts = validate.times(args.times if args.times is not None else [10 if args.steps is None else args.steps])
-    x, img_fields = _image(args, ts[-1])
-    schedule, c, cols, fields, xp, padding = _kernels(args, ts[-1], x, pad=args.image is not None)
+    x, img_fields = _image(args, ts[-1], image)
+    schedule, c, cols, fields, xp, padding = _kernels(args, ts[-1], x, pad=args.image is not None, own=own)
     dtype = torch.float32 if args.float32 else torch.float64
     res = speed_run(schedule, c, xp, times=ts, activation=args.activation, rescale=not args.no_rescale,
                     measure=args.measure, dtype=dtype, prepared=True)
