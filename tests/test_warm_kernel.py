@@ -17,6 +17,7 @@ from nbclient import NotebookClient
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "book" / "_ext"))
+import infomech_site  # noqa: E402
 import warm_kernel  # noqa: E402
 
 #: What a chapter's kernel can observe: working directory, module path, environment, the
@@ -51,17 +52,39 @@ def _run(kernel: str, cwd: Path) -> str:
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory):
+def server():
+    """The server as the book build starts it (infomech_site.start_warm_kernels)."""
     saved = dict(os.environ)
     os.environ.update(INFOMECH_WARM_PROBE="probe value", OMP_NUM_THREADS="1")
-    folder = tmp_path_factory.mktemp("kernels")
-    proc = warm_kernel.start_server(folder)
+    proc, name = infomech_site.start_warm_kernels(2)
+    assert name == warm_kernel.KERNEL_NAME
     try:
         yield proc
     finally:
-        warm_kernel.stop_server(proc)
+        counts = infomech_site.stop_warm_kernels(proc)
         os.environ.clear()
         os.environ.update(saved)
+        assert counts["warm"] >= 3 and counts["refused"] >= 1, counts
+
+
+def test_one_chapter_or_warm_kernels_off_means_cold_kernels(monkeypatch):
+    assert infomech_site.start_warm_kernels(1) == (None, None)  # the server would cost more
+    monkeypatch.setenv("INFOMECH_WARM_KERNELS", "0")
+    assert infomech_site.start_warm_kernels(6) == (None, None)
+    monkeypatch.setenv("INFOMECH_WARM_KERNELS", "maybe")
+    with pytest.raises(Exception, match="INFOMECH_WARM_KERNELS must be 0 or 1"):
+        infomech_site.start_warm_kernels(6)
+
+
+def test_the_build_executes_a_chapter_in_a_warm_kernel(server, tmp_path):
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell("import os\nprint(os.getppid(), os.getcwd())")]
+    path = tmp_path / "chapter.ipynb"
+    nbformat.write(nb, path)
+    _, text, _, error = infomech_site.execute_notebook(str(path), 60, False, warm_kernel.KERNEL_NAME)
+    assert error is None
+    ppid, cwd = nbformat.reads(text, as_version=4).cells[0].outputs[0]["text"].split()
+    assert int(ppid) == server.pid and cwd == str(tmp_path)  # forked by the server, in its folder
 
 
 def test_a_warm_kernel_gives_what_a_cold_kernel_gives(server, tmp_path):

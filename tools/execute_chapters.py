@@ -68,7 +68,7 @@ def main(argv: list[str] | None = None) -> int:
     t0 = time.perf_counter()
     failed = []
     pool = site.start_pool(jobs)
-    server, kernel = site.start_warm_kernels()  # before the workers start: the same environment
+    server, kernel = site.start_warm_kernels(len(todo))  # before the workers: the same environment
     with pool:
         futures = [pool.submit(site.execute_notebook, str(p), execute.get("timeout"),
                                bool(execute.get("allow_errors", False)), kernel) for p in todo]

@@ -339,10 +339,16 @@ def warm_kernels_wanted() -> bool:
     return raw not in ("0", "no", "false")
 
 
-def start_warm_kernels() -> tuple[Any, str | None]:
-    """Start the warm-kernel server (after the pool's environment is set, which it must share);
-    returns ``(server, kernel name)``, or ``(None, None)`` for the notebooks' own cold kernel."""
-    if not warm_kernels_wanted():
+#: Fewest chapters to execute for which a warm-kernel server pays: its imports cost about what one
+#: cold kernel's start and imports cost, and each warm kernel saves that.
+WARM_MIN_CHAPTERS = 2
+
+
+def start_warm_kernels(n_chapters: int) -> tuple[Any, str | None]:
+    """Start the warm-kernel server for ``n_chapters`` executions (after the pool's environment is
+    set, which it must share); returns ``(server, kernel name)``, or ``(None, None)`` for the
+    notebooks' own cold kernel (turned off, or fewer than :data:`WARM_MIN_CHAPTERS`)."""
+    if not warm_kernels_wanted() or n_chapters < WARM_MIN_CHAPTERS:
         return None, None
     import tempfile
 
@@ -398,7 +404,7 @@ def _start_executions(app: Any, config: Any, cache_dir: Path) -> None:
         return
     jobs = min(parallel_jobs(), len(todo))
     pool = start_pool(jobs)
-    app.infomech_warm, kernel = start_warm_kernels()  # before the workers start: same environment
+    app.infomech_warm, kernel = start_warm_kernels(len(todo))  # before the workers: same environment
     timeout = getattr(config, "nb_execution_timeout", None)
     allow_errors = bool(getattr(config, "nb_execution_allow_errors", False))
     app.infomech_pool = pool
