@@ -24,8 +24,7 @@ PIP := $(BIN)/python -m pip --disable-pip-version-check
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 # `make test` runs each lane in a session of its own (tools/lane.py): Linux shares the CPU between
 # sessions first, so a lane never splits one share with another job started from the same shell.
-# The unit tests and nbval get a lower session weight (--nice 10) than the longest lane (the book,
-# then its browser tests). Jupyter kernels and Chromium start sessions of their own anyway.
+# (A lower weight for the lanes off the critical path starved them whenever anything else ran.)
 LANE ?=
 LANE_TOOL = $(BIN)/python tools/lane.py
 
@@ -127,7 +126,7 @@ test: lint
 	@start=$$(date +%s); \
 	OMP_NUM_THREADS=$${OMP_NUM_THREADS:-1}; MKL_NUM_THREADS=$${MKL_NUM_THREADS:-1}; \
 	export OMP_NUM_THREADS MKL_NUM_THREADS; \
-	$(MAKE) --no-print-directory -j3 --output-sync=target LANE="$(LANE_TOOL) --nice 10 --" JOBS=$(JOBS) unit nbval-avx2 book-and-site-test; \
+	$(MAKE) --no-print-directory -j3 --output-sync=target LANE="$(LANE_TOOL) --" JOBS=$(JOBS) unit nbval-avx2 book-and-site-test; \
 	echo "make test: $$(($$(date +%s) - start)) s in all"
 
 # (internal) the book, then the browser tests of it: one lane of `make test`

@@ -1,5 +1,5 @@
-"""tools/lane.py: a lane of `make test` runs in a session of its own, with its own CPU weight, and
-still stops on Ctrl-C."""
+"""tools/lane.py: a lane of `make test` runs in a session of its own (its own CPU share) and still
+stops on Ctrl-C."""
 
 from __future__ import annotations
 
@@ -10,32 +10,21 @@ import sys
 import time
 from pathlib import Path
 
-import pytest
-
 LANE = [sys.executable, str(Path(__file__).resolve().parents[1] / "tools" / "lane.py")]
-PROBE = ("import os; print(os.getsid(0) == os.getpid(), "
-         "open('/proc/self/autogroup').read().split()[-1] if os.path.exists('/proc/self/autogroup') "
-         "else 'none')")
+PROBE = "import os; print(os.getsid(0) == os.getpid(), os.getsid(0) == os.getsid(os.getppid()))"
 
 
-def test_the_lane_runs_in_a_new_session_with_the_weight_asked():
-    out = subprocess.run([*LANE, "--nice", "7", "--", sys.executable, "-c", PROBE],
-                         capture_output=True, text=True, timeout=60)
-    leader, nice = out.stdout.split()
-    assert out.returncode == 0 and leader == "True"  # the lane leads a session of its own
-    if nice == "none":
-        pytest.skip("no autogroups on this kernel")
-    assert nice == "7"
-    plain = subprocess.run([*LANE, "--", sys.executable, "-c", PROBE], capture_output=True, text=True,
-                           timeout=60).stdout.split()
-    assert plain == ["True", "0"]
+def test_the_lane_runs_in_a_new_session():
+    out = subprocess.run([*LANE, "--", sys.executable, "-c", PROBE], capture_output=True, text=True,
+                         timeout=60)
+    assert out.returncode == 0
+    assert out.stdout.split() == ["True", "False"]  # leads a session, not lane.py's
 
 
 def test_the_exit_status_is_the_lane_s():
     three = subprocess.run([*LANE, "--", sys.executable, "-c", "raise SystemExit(3)"], timeout=60)
     assert three.returncode == 3
-    bad = subprocess.run([*LANE, "--nice", "x", "--", "true"], capture_output=True, text=True, timeout=60)
-    assert bad.returncode == 2 and "--nice needs a whole number" in bad.stderr
+    assert subprocess.run([*LANE], capture_output=True, timeout=60).returncode == 2
 
 
 def test_ctrl_c_reaches_the_whole_lane(tmp_path):
