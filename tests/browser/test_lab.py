@@ -37,6 +37,8 @@ LAB_PAGE = "book/lab.html"
 CHAPTER_PANELS = {"book/odd-displacement.html": "odd-displacement", "book/speed-law.html": "speed-law"}
 RTOL = 1e-9
 MIN_STEPS_PER_SECOND = 30.0
+#: Play speed (steps/s) of the shared lab page: the panel's fastest, so a 50-step run takes ~0.4 s.
+SHARED_RATE = 120
 
 
 @dataclass(frozen=True)
@@ -75,6 +77,11 @@ SETTINGS = [
 ]
 
 
+#: A fresh panel's settings (``lab.js``'s defaults; :meth:`Tab.show_defaults` checks the panel's
+#: settings against those of the shared page when it was fresh).
+DEFAULTS = Setting("dct", 3, "relu", "delta", beta2=0.5)
+
+
 # ---------------------------------------------------------------- fixtures
 
 
@@ -109,6 +116,7 @@ class Tab:
         self.page.goto(url, wait_until="load", timeout=60_000)
         self.page.wait_for_function("window.InfomechLab && InfomechLab.panels.length > 0", timeout=30_000)
         self.panel = self.page.locator(".infomech-lab").first
+        self.fresh = self.snapshot()["settings"]  # the settings of the panel as loaded
 
     def control(self, label: str):
         return self.panel.get_by_label(label, exact=True)
@@ -161,6 +169,20 @@ class Tab:
             rescale.click()
         self.wait_ready()
 
+    def show_defaults(self) -> None:
+        """Set the controls a test may have changed back to a fresh panel's (DCT-beta 3x3, beta^2
+        0.5, ReLU, single pixel, rescaled, 50 steps at 60 steps/s) and reset to t = 0."""
+        self.apply(DEFAULTS)
+        self.set_number("Steps (1 to 200)", 50)
+        self.control("Play speed").select_option("60")
+        self.button("Reset").click()
+        self.wait_ready()
+        snap = self.snapshot()
+        # theta and the seed only act on their own families (hidden controls)
+        differ = {k: (v, self.fresh[k]) for k, v in snap["settings"].items()
+                  if k not in ("theta", "seed") and v != self.fresh.get(k)}
+        assert snap["t"] == 0 and not differ, f"not a fresh panel's settings: {differ}"
+
     def shot(self, name: str) -> Path:
         SHOTS.mkdir(parents=True, exist_ok=True)
         path = SHOTS / f"lab-{name}.png"
@@ -191,10 +213,13 @@ def _one_lab_page(browser, server):
 
 @pytest.fixture()
 def shared_tab(_one_lab_page):
-    """One lab page for the agreement tests (a load costs ~2.5 s): each test sets every control it
-    depends on and checks the panel's settings and kernel, so a leftover state fails, not hides."""
+    """One lab page for the agreement, labelling and keyboard tests (a load costs ~3.5 CPU-s): each
+    test sets every control it depends on and checks the panel's settings and kernel, so a leftover
+    state fails, not hides. Played at :data:`SHARED_RATE` steps/s (the results do not depend on
+    the rate; :func:`test_speed_3x3_on_201x201` measures the default rate on a page of its own)."""
     _one_lab_page.errors.clear()
     _one_lab_page.outside.clear()
+    _one_lab_page.control("Play speed").select_option(str(SHARED_RATE))
     return _one_lab_page
 
 
@@ -338,7 +363,9 @@ root => Array.from(root.querySelectorAll('input, select, textarea, button'))
 """
 
 
-def test_controls_are_labelled(tab) -> None:
+def test_controls_are_labelled(shared_tab) -> None:
+    tab = shared_tab
+    tab.show_defaults()
     assert tab.panel.evaluate(_CONTROLS_WITHOUT_NAME) == []
     assert tab.panel.get_attribute("role") == "region" and tab.panel.get_attribute("aria-label")
     assert tab.panel.locator("canvas.iml-canvas").get_attribute("aria-label").startswith("State x at t = 0")
@@ -347,8 +374,10 @@ def test_controls_are_labelled(tab) -> None:
     tab.check_clean()
 
 
-def test_keyboard_operation(tab) -> None:
+def test_keyboard_operation(shared_tab) -> None:
+    tab = shared_tab
     page = tab.page
+    tab.show_defaults()
     slider = tab.panel.get_by_label("β² slider")
     slider.focus()
     page.keyboard.press("ArrowRight")
