@@ -423,10 +423,12 @@ def test_keyboard_operation(shared_tab) -> None:
     tab.check_clean()
 
 
-@pytest.mark.parametrize("width", [1280, 390])
 @pytest.mark.parametrize("scheme", ["light", "dark"])
-def test_layout_theme_and_screenshots(browser, server, scheme: str, width: int) -> None:
-    t = Tab(browser, f"{server}/{LAB_PAGE}", width=width, height=4000, scheme=scheme)
+def test_layout_theme_and_screenshots(browser, server, scheme: str) -> None:
+    """The panel in ``scheme`` on a fresh load at 1280 px, then on the same page narrowed to 390 px
+    (the panel's layout is CSS alone: ``lab.js`` reads no window or element size), a different
+    setting run at each width."""
+    t = Tab(browser, f"{server}/{LAB_PAGE}", width=1280, height=4000, scheme=scheme)
     try:
         theme = t.page.evaluate("document.documentElement.dataset.theme")
         assert theme == scheme, f"pydata theme mode {theme!r} for prefers-color-scheme {scheme}"
@@ -436,27 +438,37 @@ def test_layout_theme_and_screenshots(browser, server, scheme: str, width: int) 
             ("light", 390): Setting("translation", 3, "relu", "disc", beta2=0.75),
             ("dark", 390): Setting("steered", 5, "abs", "delta", beta2=0.8, theta=45),
         }
-        t.apply(states[(scheme, width)])
-        t.run_to(40)
-        geometry = t.panel.evaluate("""root => ({scroll: root.scrollWidth, client: root.clientWidth,
-            right: root.getBoundingClientRect().right, view: window.innerWidth,
-            bg: getComputedStyle(root).backgroundColor, fg: getComputedStyle(root).color})""")
-        assert geometry["scroll"] <= geometry["client"] + 1, f"panel overflows horizontally: {geometry}"
-        assert geometry["right"] <= geometry["view"] + 1, f"panel wider than the screen: {geometry}"
-
-        def luminance(css: str) -> float:
-            r, g, b = (float(v) for v in css[css.index("(") + 1:css.index(")")].split(",")[:3])
-            return (0.2126 * r + 0.7152 * g + 0.0722 * b) / 255
-
-        bg, fg = luminance(geometry["bg"]), luminance(geometry["fg"])
-        if scheme == "dark":
-            assert bg < 0.35 and fg > 0.6, geometry
-        else:
-            assert bg > 0.8 and fg < 0.4, geometry
-        t.shot(f"{scheme}-{width}")
+        for width in (1280, 390):
+            if t.page.viewport_size["width"] != width:
+                t.page.set_viewport_size({"width": width, "height": 4000})
+                t.page.wait_for_function(f"window.innerWidth === {width}", timeout=10_000)
+            t.apply(states[(scheme, width)])
+            t.run_to(40)
+            _check_layout(t, scheme, width)
+            t.shot(f"{scheme}-{width}")
         t.check_clean()
     finally:
         t.close()
+
+
+def _check_layout(t: Tab, scheme: str, width: int) -> None:
+    """The panel fits the screen of ``width`` px and has the colours of ``scheme``."""
+    geometry = t.panel.evaluate("""root => ({scroll: root.scrollWidth, client: root.clientWidth,
+        right: root.getBoundingClientRect().right, view: window.innerWidth,
+        bg: getComputedStyle(root).backgroundColor, fg: getComputedStyle(root).color})""")
+    assert geometry["view"] == width, f"the page is {geometry['view']} px wide, not {width} px"
+    assert geometry["scroll"] <= geometry["client"] + 1, f"panel overflows horizontally: {geometry}"
+    assert geometry["right"] <= geometry["view"] + 1, f"panel wider than the screen: {geometry}"
+
+    def luminance(css: str) -> float:
+        r, g, b = (float(v) for v in css[css.index("(") + 1:css.index(")")].split(",")[:3])
+        return (0.2126 * r + 0.7152 * g + 0.0722 * b) / 255
+
+    bg, fg = luminance(geometry["bg"]), luminance(geometry["fg"])
+    if scheme == "dark":
+        assert bg < 0.35 and fg > 0.6, geometry
+    else:
+        assert bg > 0.8 and fg < 0.4, geometry
 
 
 # ---------------------------------------------------------------- loading
