@@ -37,6 +37,8 @@ LAB_PAGE = "book/lab.html"
 CHAPTER_PANELS = {"book/odd-displacement.html": "odd-displacement", "book/speed-law.html": "speed-law"}
 RTOL = 1e-9
 MIN_STEPS_PER_SECOND = 30.0
+#: Play speed (steps/s) of the shared lab page: the panel's fastest, so a 50-step run takes ~0.4 s.
+SHARED_RATE = 120
 
 
 @dataclass(frozen=True)
@@ -75,6 +77,11 @@ SETTINGS = [
 ]
 
 
+#: A fresh panel's settings (``lab.js``'s defaults; :meth:`Tab.show_defaults` checks the panel's
+#: settings against those of the shared page when it was fresh).
+DEFAULTS = Setting("dct", 3, "relu", "delta", beta2=0.5)
+
+
 # ---------------------------------------------------------------- fixtures
 
 
@@ -109,6 +116,7 @@ class Tab:
         self.page.goto(url, wait_until="load", timeout=60_000)
         self.page.wait_for_function("window.InfomechLab && InfomechLab.panels.length > 0", timeout=30_000)
         self.panel = self.page.locator(".infomech-lab").first
+        self.fresh = self.snapshot()["settings"]  # the settings of the panel as loaded
 
     def control(self, label: str):
         return self.panel.get_by_label(label, exact=True)
@@ -161,6 +169,20 @@ class Tab:
             rescale.click()
         self.wait_ready()
 
+    def show_defaults(self) -> None:
+        """Set the controls a test may have changed back to a fresh panel's (DCT-beta 3x3, beta^2
+        0.5, ReLU, single pixel, rescaled, 50 steps at 60 steps/s) and reset to t = 0."""
+        self.apply(DEFAULTS)
+        self.set_number("Steps (1 to 200)", 50)
+        self.control("Play speed").select_option("60")
+        self.button("Reset").click()
+        self.wait_ready()
+        snap = self.snapshot()
+        # theta and the seed only act on their own families (hidden controls)
+        differ = {k: (v, self.fresh[k]) for k, v in snap["settings"].items()
+                  if k not in ("theta", "seed") and v != self.fresh.get(k)}
+        assert snap["t"] == 0 and not differ, f"not a fresh panel's settings: {differ}"
+
     def shot(self, name: str) -> Path:
         SHOTS.mkdir(parents=True, exist_ok=True)
         path = SHOTS / f"lab-{name}.png"
@@ -191,10 +213,13 @@ def _one_lab_page(browser, server):
 
 @pytest.fixture()
 def shared_tab(_one_lab_page):
-    """One lab page for the agreement tests (a load costs ~2.5 s): each test sets every control it
-    depends on and checks the panel's settings and kernel, so a leftover state fails, not hides."""
+    """One lab page for the agreement, labelling and keyboard tests (a load costs ~3.5 CPU-s): each
+    test sets every control it depends on and checks the panel's settings and kernel, so a leftover
+    state fails, not hides. Played at :data:`SHARED_RATE` steps/s (the results do not depend on
+    the rate; :func:`test_speed_3x3_on_201x201` measures the default rate on a page of its own)."""
     _one_lab_page.errors.clear()
     _one_lab_page.outside.clear()
+    _one_lab_page.control("Play speed").select_option(str(SHARED_RATE))
     return _one_lab_page
 
 
@@ -338,7 +363,9 @@ root => Array.from(root.querySelectorAll('input, select, textarea, button'))
 """
 
 
-def test_controls_are_labelled(tab) -> None:
+def test_controls_are_labelled(shared_tab) -> None:
+    tab = shared_tab
+    tab.show_defaults()
     assert tab.panel.evaluate(_CONTROLS_WITHOUT_NAME) == []
     assert tab.panel.get_attribute("role") == "region" and tab.panel.get_attribute("aria-label")
     assert tab.panel.locator("canvas.iml-canvas").get_attribute("aria-label").startswith("State x at t = 0")
@@ -347,8 +374,10 @@ def test_controls_are_labelled(tab) -> None:
     tab.check_clean()
 
 
-def test_keyboard_operation(tab) -> None:
+def test_keyboard_operation(shared_tab) -> None:
+    tab = shared_tab
     page = tab.page
+    tab.show_defaults()
     slider = tab.panel.get_by_label("β² slider")
     slider.focus()
     page.keyboard.press("ArrowRight")
@@ -394,10 +423,12 @@ def test_keyboard_operation(tab) -> None:
     tab.check_clean()
 
 
-@pytest.mark.parametrize("width", [1280, 390])
 @pytest.mark.parametrize("scheme", ["light", "dark"])
-def test_layout_theme_and_screenshots(browser, server, scheme: str, width: int) -> None:
-    t = Tab(browser, f"{server}/{LAB_PAGE}", width=width, height=4000, scheme=scheme)
+def test_layout_theme_and_screenshots(browser, server, scheme: str) -> None:
+    """The panel in ``scheme`` on a fresh load at 1280 px, then on the same page narrowed to 390 px
+    (the panel's layout is CSS alone: ``lab.js`` reads no window or element size), a different
+    setting run at each width."""
+    t = Tab(browser, f"{server}/{LAB_PAGE}", width=1280, height=4000, scheme=scheme)
     try:
         theme = t.page.evaluate("document.documentElement.dataset.theme")
         assert theme == scheme, f"pydata theme mode {theme!r} for prefers-color-scheme {scheme}"
@@ -407,27 +438,37 @@ def test_layout_theme_and_screenshots(browser, server, scheme: str, width: int) 
             ("light", 390): Setting("translation", 3, "relu", "disc", beta2=0.75),
             ("dark", 390): Setting("steered", 5, "abs", "delta", beta2=0.8, theta=45),
         }
-        t.apply(states[(scheme, width)])
-        t.run_to(40)
-        geometry = t.panel.evaluate("""root => ({scroll: root.scrollWidth, client: root.clientWidth,
-            right: root.getBoundingClientRect().right, view: window.innerWidth,
-            bg: getComputedStyle(root).backgroundColor, fg: getComputedStyle(root).color})""")
-        assert geometry["scroll"] <= geometry["client"] + 1, f"panel overflows horizontally: {geometry}"
-        assert geometry["right"] <= geometry["view"] + 1, f"panel wider than the screen: {geometry}"
-
-        def luminance(css: str) -> float:
-            r, g, b = (float(v) for v in css[css.index("(") + 1:css.index(")")].split(",")[:3])
-            return (0.2126 * r + 0.7152 * g + 0.0722 * b) / 255
-
-        bg, fg = luminance(geometry["bg"]), luminance(geometry["fg"])
-        if scheme == "dark":
-            assert bg < 0.35 and fg > 0.6, geometry
-        else:
-            assert bg > 0.8 and fg < 0.4, geometry
-        t.shot(f"{scheme}-{width}")
+        for width in (1280, 390):
+            if t.page.viewport_size["width"] != width:
+                t.page.set_viewport_size({"width": width, "height": 4000})
+                t.page.wait_for_function(f"window.innerWidth === {width}", timeout=10_000)
+            t.apply(states[(scheme, width)])
+            t.run_to(40)
+            _check_layout(t, scheme, width)
+            t.shot(f"{scheme}-{width}")
         t.check_clean()
     finally:
         t.close()
+
+
+def _check_layout(t: Tab, scheme: str, width: int) -> None:
+    """The panel fits the screen of ``width`` px and has the colours of ``scheme``."""
+    geometry = t.panel.evaluate("""root => ({scroll: root.scrollWidth, client: root.clientWidth,
+        right: root.getBoundingClientRect().right, view: window.innerWidth,
+        bg: getComputedStyle(root).backgroundColor, fg: getComputedStyle(root).color})""")
+    assert geometry["view"] == width, f"the page is {geometry['view']} px wide, not {width} px"
+    assert geometry["scroll"] <= geometry["client"] + 1, f"panel overflows horizontally: {geometry}"
+    assert geometry["right"] <= geometry["view"] + 1, f"panel wider than the screen: {geometry}"
+
+    def luminance(css: str) -> float:
+        r, g, b = (float(v) for v in css[css.index("(") + 1:css.index(")")].split(",")[:3])
+        return (0.2126 * r + 0.7152 * g + 0.0722 * b) / 255
+
+    bg, fg = luminance(geometry["bg"]), luminance(geometry["fg"])
+    if scheme == "dark":
+        assert bg < 0.35 and fg > 0.6, geometry
+    else:
+        assert bg > 0.8 and fg < 0.4, geometry
 
 
 # ---------------------------------------------------------------- loading

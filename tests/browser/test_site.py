@@ -11,13 +11,16 @@
   not dimmed in dark mode, no page whose text ends with a colon (a sentence announcing a removed
   cell); each chapter shows as many figures as the Figures page lists for it;
 * a negative control: a chapter page with a text-only figure, a stray output box, an overflowing
-  block and a closing sentence ending with a colon must fail the same audit;
+  block and a closing sentence ending with a colon must fail the same audit, and a block 640 px
+  wide must make it fail at 390 px after the resize (every audit also checks the width it ran at);
 * every local ``href``/``src`` points to a file that exists and every ``#anchor`` exists;
 * screenshots of every page at both widths in both themes go to ``_build/screenshots/`` (JPEG, cut
   at :data:`SHOT_MAX_HEIGHT`; the generated reference pages at :data:`REFERENCE_SHOT_HEIGHT`). Each
-  width is loaded once and audited in both themes at width x 900 px (switched in place through
-  ``prefers-color-scheme``; each theme gets a fresh load at one of the widths) and screenshotted
-  (a page taller than the cut from the viewport grown to the cut, then restored).
+  page is loaded once, at 1280 x 900 px, and audited and screenshotted in the four views of
+  :func:`views` in turn: the theme switched in place through ``prefers-color-scheme``, the width
+  through the viewport (a page taller than the cut is shot from the viewport grown to the cut,
+  then restored). The first theme alternates from page to page, so both themes are audited on a
+  fresh load across the site.
 
 Run by ``make test`` (``INFOMECH_SITE_TESTS=1 pytest tests/browser``).
 """
@@ -177,14 +180,15 @@ async ({checkOverflow}) => {
     }
   }
   out.pageScroll = document.documentElement.scrollWidth - window.innerWidth;
+  out.width = window.innerWidth;
   out.theme = document.documentElement.dataset.theme || '';
   return out;
 }
 """
 
-#: Each width is loaded once, in its first theme, then switched to the other theme in place (the
-#: theme follows ``prefers-color-scheme``): both themes get a fresh load at one width.
-VIEWS = [(1280, ("light", "dark")), (390, ("dark", "light"))]
+#: The widths every page is audited at, in order; the page is loaded at the first (one load a page).
+WIDTHS = (1280, 390)
+THEMES = ("light", "dark")
 #: Screenshots are JPEG (quality 85) and stop at this height in CSS px (chapters are < 27,000 px).
 SHOT_MAX_HEIGHT = 30_000
 #: Generated reference pages (the API page is ~117,000 px tall, its 30,000 px screenshot at 1280 px
@@ -285,30 +289,52 @@ def _is_redirect(page: str) -> bool:
     return 'http-equiv="refresh"' in head
 
 
+def views(first_theme: str) -> list[tuple[int, str]]:
+    """The four (width, theme) views of a page in the order they are shown on its one load.
+
+    The page is loaded at the first width in ``first_theme``; each step then changes one thing in
+    place, the theme or the width: ``light, dark`` at 1280 px, then ``dark, light`` at 390 px
+    (for ``first_theme="light"``), two theme switches and one resize for four views.
+    """
+    second = THEMES[1 - THEMES.index(first_theme)]
+    return [(WIDTHS[0], first_theme), (WIDTHS[0], second), (WIDTHS[1], second), (WIDTHS[1], first_theme)]
+
+
 @pytest.mark.parametrize("page", PAGES)
 def test_page_in_browser(browser, server, page: str) -> None:
     if _is_redirect(page):
         pytest.skip(f"{page} only redirects")
     counts = _figure_counts()
     failures = []
-    for width, themes in VIEWS:
-        context, tab, problems = _open(browser, server, page, width, themes[0])
-        shot_height = REFERENCE_SHOT_HEIGHT if page in REFERENCE_PAGES else SHOT_MAX_HEIGHT
-        try:
-            for theme in themes:
-                if theme != themes[0]:
-                    _show_theme(tab, theme)
-                state = tab.evaluate(AUDIT, {"checkOverflow": width >= 1000})
-                failures += _view_failures(page, width, theme, state, counts)
-                screenshot(tab, f"{page.removesuffix('.html').replace('/', '-')}-{width}-{theme}",
-                           shot_height)
-        finally:
-            context.close()
-        where = f"{page} @ {width}px"
-        failures += [f"{where}: requests left localhost: {u}" for u in problems["outside"]]
-        failures += [f"{where}: failed request {u}" for u in problems["failed"]]
-        failures += [f"{where}: {e}" for e in problems["errors"]]
+    order = views(THEMES[PAGES.index(page) % 2])
+    shot_height = REFERENCE_SHOT_HEIGHT if page in REFERENCE_PAGES else SHOT_MAX_HEIGHT
+    context, tab, problems = _open(browser, server, page, *order[0])
+    try:
+        shown = order[0]
+        for width, theme in order:
+            if width != shown[0]:
+                _show_width(tab, width)
+            if theme != shown[1]:
+                _show_theme(tab, theme)
+            shown = (width, theme)
+            state = tab.evaluate(AUDIT, {"checkOverflow": width >= 1000})
+            failures += _view_failures(page, width, theme, state, counts)
+            screenshot(tab, f"{page.removesuffix('.html').replace('/', '-')}-{width}-{theme}", shot_height)
+    finally:
+        context.close()
+    failures += [f"{page}: requests left localhost: {u}" for u in problems["outside"]]
+    failures += [f"{page}: failed request {u}" for u in problems["failed"]]
+    failures += [f"{page}: {e}" for e in problems["errors"]]
     assert not failures, "\n".join(failures)
+
+
+def _show_width(tab, width: int, height: int = 900) -> None:
+    """Resize the viewport of ``tab`` to ``width`` x ``height`` px in place; returns once the page
+    sees the new width and has painted two animation frames at it (the audit's own reads of
+    geometry lay the page out at that width in any case)."""
+    tab.set_viewport_size({"width": width, "height": height})
+    tab.wait_for_function(f"window.innerWidth === {width}", timeout=10_000)
+    tab.evaluate("new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))")
 
 
 def _show_theme(tab, theme: str) -> None:
@@ -320,6 +346,8 @@ def _show_theme(tab, theme: str) -> None:
 def _view_failures(page: str, width: int, theme: str, state: dict, counts: dict[str, int]) -> list[str]:
     where = f"{page} @ {width}px {theme}"
     failures = [f"{where}: image not loaded {u}" for u in state["badImages"]]
+    if state["width"] != width:
+        failures.append(f"{where}: audited at {state['width']} px wide, not {width} px")
     if state["hasMath"] and not (state["mathjax"] and state["typeset"] > 0):
         failures.append(f"{where}: maths present but not typeset by the bundled MathJax")
     if state["mathErrors"]:
@@ -344,7 +372,8 @@ def _chapter_notebook_pages() -> set[str]:
 
 
 def test_audit_negative_control(browser, server) -> None:
-    """A chapter page with a text-only figure, a stray output box and a too-wide block must fail."""
+    """A chapter page with a text-only figure, a stray output box, a too-wide block, a closing
+    colon and a block wider than a phone must fail; so must an audit not at the width it claims."""
     chapter = next((p for p in sorted(_chapter_notebook_pages()) if (SITE / p).is_file()), None)
     assert chapter, "no chapter page to mutate"
     html = (SITE / chapter).read_text(encoding="utf-8")
@@ -360,13 +389,22 @@ def test_audit_negative_control(browser, server) -> None:
               f'<div class="highlight"><pre style="white-space:pre">{"x" * 400}</pre></div></div></div>'
               + broken[first_output:])
     end = broken.index("</article>")
-    broken = broken[:end] + "<p>All the values this chapter published, as a check:</p>" + broken[end:]
+    broken = (broken[:end] + '<p style="width:640px">A block that fits at 1280 px only.</p>'
+              "<p>All the values this chapter published, as a check:</p>" + broken[end:])
     fake = chapter.replace(".html", "-negative-control.html")
     context, tab, _ = _open(browser, server, fake, 1280, "light", html=broken)
     try:
         state = tab.evaluate(AUDIT, {"checkOverflow": True})
+        _show_width(tab, 390)  # the narrow views are audited after a resize of the same load
+        narrow = tab.evaluate(AUDIT, {"checkOverflow": False})
     finally:
         context.close()
+    assert state["pageScroll"] <= 1, "the 640 px block made the page scroll at 1280 px already"
+    assert narrow["width"] == 390 and narrow["pageScroll"] > 1, \
+        f"a 640 px block did not make the page scroll sideways at 390 px after the resize: {narrow['pageScroll']}"
+    assert any("pageScroll" in p for p in _reader_problems(narrow, 390, "light"))
+    assert any("audited at 1280 px wide" in f for f in _view_failures(fake, 390, "light", state, {})), \
+        "an audit of the page at 1280 px passed as the 390 px view"
     assert any("no image" in p for p in state["figureProblems"]), state["figureProblems"]
     assert any("Figure size" in p for p in state["repr"]), state["repr"]
     assert "0.0" in state["stray"], state["stray"]
