@@ -3,10 +3,10 @@
 Linux (with ``CONFIG_SCHED_AUTOGROUP``, the default on desktops and on this project's CI machine)
 shares the CPU between *sessions* first and between the processes of a session second. A lane
 started from a shell that also runs another CPU-bound job would split one share with that job
-(``nice`` only orders the processes inside a session). Jupyter already starts each cold kernel in a
-session of its own, and Chromium does too; the warm kernels stay in the session of the lane that
-started their server. This puts each lane's own processes (pytest, Sphinx, the warm kernels) in a
-new session, at the default weight: a lane yields to other work no more than any session does.
+(``nice`` only orders the processes inside a session). Jupyter kernels (cold or warm) and
+Chromium already start sessions of their own. This puts each lane's own processes (pytest,
+Sphinx) in a new session, at the default weight: a lane yields to other work no more than any
+session does.
 
 Ctrl-C and ``kill`` still reach the lane: SIGINT, SIGTERM and SIGHUP are passed on to its whole
 process group. The exit status is the lane's (128 + signal number when a signal ended it).

@@ -24,10 +24,10 @@ How the pieces fit:
   ``OMP_NUM_THREADS`` or ``ATEN_CPU_CAPABILITY`` when imported. For any other client, or when no
   server answers, the client starts a cold kernel itself (``ipykernel_launcher``) and says why on
   its standard error: a warm kernel is only ever a faster way to the same result.
-* A kernel stays in the session of the process that started the server, so it shares that
-  session's CPU weight (``make test`` gives each lane one, ``tools/lane.py``), in a process group of
-  its own: a Ctrl-C typed in the terminal is not for it; Jupyter's interrupts reach it through
-  the client.
+* Like a kernel Jupyter starts, each kernel leads a session of its own: it gets its own CPU share
+  (Linux shares the CPU between sessions first: two chapters executing side by side get two
+  shares, not one between them), and a Ctrl-C typed in the terminal is not for it; Jupyter's
+  interrupts reach it through the client.
 * A kernel dies with its client: the client holds the write end of a pipe whose read end the
   kernel watches (a ``SIGKILL`` of the client ends the kernel), and the kernel holds the write end
   of a pipe the client waits on. The server exits when the process that started it is gone.
@@ -204,7 +204,7 @@ def _kernel(request: dict, fds: list[int], keep: list[socket.socket]) -> None:  
     for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGCHLD, signal.SIGHUP):
         signal.signal(sig, signal.SIG_DFL)
     signal.signal(signal.SIGINT, signal.default_int_handler)
-    os.setpgid(0, 0)  # a terminal's Ctrl-C is not for the kernel (Jupyter interrupts via the client)
+    os.setsid()  # as Jupyter starts a kernel: a session (CPU share) of its own, no terminal's Ctrl-C
     os.chdir(request["cwd"])
     os.environ.clear()
     os.environ.update(request["env"])
