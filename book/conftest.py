@@ -37,23 +37,18 @@ def pytest_configure(config):
     if getattr(config.option, "nbval_kernel_name", None) != "infomech-warm":
         return
     import sys
-    import tempfile
     from pathlib import Path
 
     sys.path.insert(0, str(Path(__file__).resolve().parent / "_ext"))
     import warm_kernel
 
-    folder = Path(tempfile.mkdtemp(prefix="infomech-kernels-"))
-    _WARM.update(module=warm_kernel, folder=folder, server=warm_kernel.start_server(folder))
+    _WARM.update(module=warm_kernel, server=warm_kernel.start_server())
 
 
 def pytest_unconfigure(config):
     if not _WARM:
         return
-    import shutil
-
     counts = _WARM["module"].stop_server(_WARM.pop("server"))
-    shutil.rmtree(_WARM.pop("folder"), ignore_errors=True)
     _WARM.clear()
     why = "".join(f"; {w}" for w in counts["why"])
     print(f"\nnbval kernels: {counts['warm']} warm, {counts['refused']} cold{why}")

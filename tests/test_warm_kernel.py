@@ -61,10 +61,12 @@ def server():
     try:
         yield proc
     finally:
+        folder = proc.infomech_folder
         counts = infomech_site.stop_warm_kernels(proc)
         os.environ.clear()
         os.environ.update(saved)
         assert counts["warm"] >= 3 and counts["refused"] >= 1, counts
+        assert not folder.exists()  # its temporary socket and kernelspec folder is removed
 
 
 def test_one_chapter_or_warm_kernels_off_means_cold_kernels(monkeypatch):

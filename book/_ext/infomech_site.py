@@ -350,30 +350,26 @@ def start_warm_kernels(n_chapters: int) -> tuple[Any, str | None]:
     notebooks' own cold kernel (turned off, or fewer than :data:`WARM_MIN_CHAPTERS`)."""
     if not warm_kernels_wanted() or n_chapters < WARM_MIN_CHAPTERS:
         return None, None
-    import tempfile
-
-    here = str(Path(__file__).resolve().parent)
-    if here not in sys.path:  # this folder is on the path when Sphinx loads the extension
-        sys.path.insert(0, here)
-    import warm_kernel
-
-    folder = Path(tempfile.mkdtemp(prefix="infomech-kernels-"))  # short: a socket path <= 107 bytes
+    warm_kernel = _warm_kernel_module()
     try:
-        return warm_kernel.start_server(folder), warm_kernel.KERNEL_NAME
+        return warm_kernel.start_server(), warm_kernel.KERNEL_NAME
     except (OSError, RuntimeError) as exc:  # pragma: no cover (a cold kernel gives the same result)
         LOGGER.warning(f"infomech: warm kernels unavailable ({exc}); chapters start cold kernels")
         return None, None
 
 
-def stop_warm_kernels(server: Any) -> dict[str, int]:
+def stop_warm_kernels(server: Any) -> dict[str, Any]:
     """Stop the server of :func:`start_warm_kernels`; how many kernels were warm or refused."""
-    if server is None:
-        return {"warm": 0, "refused": 0}
+    return _warm_kernel_module().stop_server(server)
+
+
+def _warm_kernel_module() -> Any:
+    here = str(Path(__file__).resolve().parent)
+    if here not in sys.path:  # this folder is on the path when Sphinx loads the extension
+        sys.path.insert(0, here)
     import warm_kernel
 
-    counts = warm_kernel.stop_server(server)
-    shutil.rmtree(Path(server.args[-2]).parent, ignore_errors=True)
-    return counts
+    return warm_kernel
 
 
 def start_pool(jobs: int) -> Any:

@@ -73,12 +73,16 @@ def write_kernelspec(folder: Path) -> Path:
     return folder
 
 
-def start_server(folder: Path):
+def start_server(folder: Path | None = None):
     """Start a server with this process's environment (plus :data:`SOCKET_ENV` and the kernelspec
-    on ``JUPYTER_PATH``, which are also set here for the kernels to come). Returns the
-    ``subprocess.Popen``; :func:`stop_server` ends it."""
+    on ``JUPYTER_PATH``, which are also set here for the kernels to come). Its socket and
+    kernelspec go to ``folder``, by default a new temporary folder (short: a socket path has at
+    most 107 bytes) that :func:`stop_server` removes. Returns the ``subprocess.Popen``."""
     import subprocess
+    import tempfile
 
+    own = folder is None
+    folder = Path(tempfile.mkdtemp(prefix="infomech-kernels-")) if own else folder
     folder.mkdir(parents=True, exist_ok=True)
     write_kernelspec(folder)
     path = folder / f"server-{os.getpid()}.sock"
@@ -90,34 +94,39 @@ def start_server(folder: Path):
     ready_r, ready_w = os.pipe()
     proc = subprocess.Popen([sys.executable, str(_HERE), "--serve", str(path), str(ready_w)],
                             pass_fds=(ready_w,), stdin=subprocess.DEVNULL)
+    proc.infomech_socket, proc.infomech_folder = path, folder if own else None
     os.close(ready_w)
     with os.fdopen(ready_r, "rb") as ready:  # the server writes one byte once it listens
         ok = ready.read(1) == b"1"
     if not ok:
-        os.environ.pop(SOCKET_ENV, None)
         proc.wait()
+        stop_server(proc)
         raise RuntimeError("the warm-kernel server did not start")
     return proc
 
 
-def stop_server(proc) -> dict[str, int]:
-    """End a server started by :func:`start_server` (running kernels are not affected); returns
-    how many kernels it forked and how many clients it sent to a cold kernel, and why:
-    ``{"warm": n, "refused": m, "why": [reasons]}``."""
-    if os.environ.get(SOCKET_ENV) == (proc.args[-2] if proc is not None else None):
-        os.environ.pop(SOCKET_ENV)
+def stop_server(proc) -> dict:
+    """End a server started by :func:`start_server` (running kernels are not affected; ``None``:
+    nothing to end); returns how many kernels it forked and how many clients it sent to a cold
+    kernel, and why: ``{"warm": n, "refused": m, "why": [reasons]}``."""
     if proc is None:
         return {"warm": 0, "refused": 0, "why": []}
+    if os.environ.get(SOCKET_ENV) == str(proc.infomech_socket):
+        os.environ.pop(SOCKET_ENV)
     if proc.poll() is None:
         proc.terminate()
         proc.wait()
-    stats = Path(proc.args[-2]).with_suffix(".json")
+    stats = proc.infomech_socket.with_suffix(".json")
     try:
         return json.loads(stats.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return {"warm": 0, "refused": 0, "why": ["the server left no record"]}
     finally:
         stats.unlink(missing_ok=True)
+        if proc.infomech_folder is not None:
+            import shutil
+
+            shutil.rmtree(proc.infomech_folder, ignore_errors=True)
 
 
 # ------------------------------------------------------------------------------------ client
