@@ -144,3 +144,42 @@ def test_build_cache_is_keyed(tmp_path: Path) -> None:
     assert len(calls) == 1
     ext._cached(tmp_path, "f.js", "b" * 64, make)
     assert len(calls) == 2 and len(list(tmp_path.glob("*-f.js"))) == 1  # the stale entry is gone
+
+
+def _app(tmp_path: Path):
+    from types import SimpleNamespace
+
+    out = tmp_path / "_build" / "html"
+    out.mkdir(parents=True)
+    return SimpleNamespace(outdir=str(out), srcdir=str(ROOT), builder=SimpleNamespace(format="html"))
+
+
+def test_cached_lab_data_starts_no_process_and_is_written_to_the_site(tmp_path: Path) -> None:
+    ext = _extension()
+    app = _app(tmp_path)
+    cache = ext._cache_dir(app)
+    cache.mkdir()
+    key = lab.library_hash()
+    for name in ext.DATA_FILES:
+        (cache / f"{key[:20]}-{name}").write_text(f"// cached {name}\n", encoding="utf-8")
+    ext._start_data(app, None)
+    assert app.infomech_lab_proc is None
+    ext._build_finished(app, None)
+    site = Path(app.outdir) / "_static" / "lab"
+    for name in ext.DATA_FILES:
+        assert (site / name).read_text(encoding="utf-8") == f"// cached {name}\n"
+    assert (site / "lab.js").is_file()
+
+
+def test_a_failed_lab_measurement_fails_the_build_with_its_error(tmp_path: Path) -> None:
+    from sphinx.errors import ExtensionError
+
+    ext = _extension()
+    app = _app(tmp_path)
+    ext._cache_dir(app).write_text("not a folder", encoding="utf-8")  # the process cannot write
+    ext._start_data(app, None)
+    assert app.infomech_lab_proc is not None  # measured in a process of its own, beside the build
+    with pytest.raises(ExtensionError, match=r"infomech-lab: measuring the lab's data failed "
+                                             r"\(exit 1\): .*Error"):
+        ext._build_finished(app, None)
+    assert not (Path(app.outdir) / "_static" / "lab" / "lab-curves.js").exists()

@@ -174,3 +174,32 @@ def test_interrupt_and_shutdown_reach_the_kernel(server, tmp_path):
         assert km.provisioner is None or not km.is_alive()
     finally:
         kc.stop_channels()
+
+
+def _maps(pid: int) -> str:
+    return Path(f"/proc/{pid}/maps").read_text(encoding="utf-8", errors="replace")
+
+
+@pytest.mark.skipif(not Path("/proc/self/maps").exists(), reason="needs /proc (Linux)")
+def test_the_server_is_ready_before_its_imports_and_serves_once_they_are_done(tmp_path):
+    """start_server returns once the server listens, not after its imports (the build reads pages
+    meanwhile); a kernel asked for meanwhile waits and is forked after the imports."""
+    saved = dict(os.environ)
+    try:
+        proc = warm_kernel.start_server()
+        early = _maps(proc.pid)
+        try:
+            assert "libtorch" not in early  # torch (seconds to import) is not loaded yet
+            km, kc, pid = _started(warm_kernel.KERNEL_NAME, tmp_path)
+            try:
+                assert "libtorch" in _maps(proc.pid)  # served after the imports ...
+                assert "libtorch" in _maps(pid)  # ... by a fork that has them
+            finally:
+                kc.stop_channels()
+                km.shutdown_kernel(now=True)
+        finally:
+            counts = warm_kernel.stop_server(proc)
+        assert counts["warm"] == 1, counts
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)

@@ -20,18 +20,22 @@ What the extension does during ``jupyter-book build .``:
   :func:`infomech.lab.lab_curves`, i.e. :func:`infomech.sweeps.speed_sweep`) and
   ``lab-natural.js`` (the natural image of :mod:`infomech.patterns`, bit for bit). Both are cached
   in ``_build/.infomech-lab/`` keyed by the hash of the library's sources, so an unchanged library
-  is not re-measured.
+  is not re-measured. When the cache lacks them they are measured in a process of their own,
+  started once every page is read, so the measurement runs beside Sphinx's (serial) write phase;
+  the build waits for it at the end and fails with its last error line if it fails.
 """
 
 from __future__ import annotations
 
 import html
 import shutil
+import sys
 from pathlib import Path
 from typing import Any
 
 from docutils import nodes
 from docutils.parsers.rst import directives
+from sphinx.errors import ExtensionError
 from sphinx.util.docutils import SphinxDirective
 
 LAB_SRC = Path("book") / "_static" / "lab"  # relative to the source directory
@@ -135,25 +139,70 @@ def _cached(cache: Path, name: str, key: str, make: Any) -> str:
     return text
 
 
-def _build_finished(app: Any, exc: Exception | None) -> None:
-    if exc is not None or app.builder.format != "html":
-        return
+#: The data files written beside the lab's scripts: file name -> (JS global, infomech.lab function).
+DATA_FILES = {"lab-curves.js": ("INFOMECH_LAB_CURVES", "lab_curves"),
+              "lab-natural.js": ("INFOMECH_LAB_NATURAL", "natural_image_payload")}
+
+
+def _cache_dir(app: Any) -> Path:
+    return Path(app.outdir).parent / ".infomech-lab"
+
+
+def write_data(cache: Path) -> dict[str, str]:
+    """The text of every :data:`DATA_FILES` entry, from ``cache`` or measured into it."""
     from infomech import lab  # the book builds with infomech installed
 
+    key = lab.library_hash()
+    return {name: _cached(cache, name, key, lambda g=glob, f=func: lab.as_js(g, getattr(lab, f)()))
+            for name, (glob, func) in DATA_FILES.items()}
+
+
+def _missing(cache: Path) -> bool:
+    from infomech import lab
+
+    key = lab.library_hash()
+    return any(not (cache / f"{key[:20]}-{name}").is_file() for name in DATA_FILES)
+
+
+def _start_data(app: Any, env: Any) -> None:
+    """Once every page is read (the chapters have executed), measure the lab's data in a process
+    of its own when the cache lacks it: it runs beside Sphinx's serial write phase, not after it."""
+    import subprocess
+
+    app.infomech_lab_proc = None
+    if app.builder.format != "html" or not _missing(_cache_dir(app)):
+        return
+    app.infomech_lab_proc = subprocess.Popen(
+        [sys.executable, str(Path(__file__).resolve()), "--data", str(_cache_dir(app))],
+        stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+
+
+def _wait_data(app: Any, kill: bool) -> None:
+    proc = getattr(app, "infomech_lab_proc", None)
+    if proc is None:
+        return
+    app.infomech_lab_proc = None
+    if kill:
+        proc.kill()
+    _, err = proc.communicate()
+    if proc.returncode and not kill:
+        tail = err.decode(errors="replace").strip().splitlines()[-1:] or ["no message"]
+        raise ExtensionError(f"infomech-lab: measuring the lab's data failed "
+                             f"(exit {proc.returncode}): {tail[0]}")
+
+
+def _build_finished(app: Any, exc: Exception | None) -> None:
+    _wait_data(app, kill=exc is not None)
+    if exc is not None or app.builder.format != "html":
+        return
     dst = Path(app.outdir) / "_static" / STATIC_SUBDIR
     dst.mkdir(parents=True, exist_ok=True)
     src = Path(app.srcdir) / LAB_SRC
     for path in sorted(src.glob("*")):
         if path.is_file() and path.suffix in (".js", ".css"):
             shutil.copy2(path, dst / path.name)
-    key = lab.library_hash()
-    cache = Path(app.outdir).parent / ".infomech-lab"
-    curves = _cached(cache, "lab-curves.js", key,
-                     lambda: lab.as_js("INFOMECH_LAB_CURVES", lab.lab_curves()))
-    natural = _cached(cache, "lab-natural.js", key,
-                      lambda: lab.as_js("INFOMECH_LAB_NATURAL", lab.natural_image_payload()))
-    (dst / "lab-curves.js").write_text(curves, encoding="utf-8")
-    (dst / "lab-natural.js").write_text(natural, encoding="utf-8")
+    for name, text in write_data(_cache_dir(app)).items():  # measured by _start_data (or here)
+        (dst / name).write_text(text, encoding="utf-8")
 
 
 def setup(app: Any) -> dict[str, Any]:
@@ -161,5 +210,13 @@ def setup(app: Any) -> dict[str, Any]:
                  man=(_skip, None), texinfo=(_skip, None))
     app.add_directive("infomech-lab", LabDirective)
     app.connect("html-page-context", _page_context)
+    app.connect("env-updated", _start_data, priority=900)  # after the chapters' pool has stopped
     app.connect("build-finished", _build_finished)
     return {"version": "0.1", "parallel_read_safe": True, "parallel_write_safe": True}
+
+
+if __name__ == "__main__":  # python infomech_lab.py --data CACHE_DIR (started by _start_data)
+    if len(sys.argv) != 3 or sys.argv[1] != "--data":
+        sys.exit("usage: python infomech_lab.py --data CACHE_DIR")
+    Path(sys.argv[2]).mkdir(parents=True, exist_ok=True)  # an unusable folder fails before torch loads
+    write_data(Path(sys.argv[2]))

@@ -259,17 +259,19 @@ def _serve(path: str, ready_fd: int) -> None:
     os.environ.setdefault("MPLBACKEND", "module://matplotlib_inline.backend_inline")  # as ipykernel
     if sys.path and Path(sys.path[0]).resolve() == _HERE.parent:
         del sys.path[0]  # the kernel's path is the interpreter's, as with ``-m ipykernel_launcher``
+    parent = os.getppid()
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    listener.bind(path)
+    listener.listen(16)
+    # ready as soon as it listens: the caller goes on (Sphinx reads pages) while the imports run;
+    # a client that connects meanwhile waits in the backlog and is served once they are done
+    os.write(ready_fd, b"1")
+    os.close(ready_fd)
     for name in PRELOAD:
         try:
             importlib.import_module(name)
         except ImportError:
             pass
-    parent = os.getppid()
-    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    listener.bind(path)
-    listener.listen(16)
-    os.write(ready_fd, b"1")
-    os.close(ready_fd)
     clients: dict[int, socket.socket] = {}  # kernel pid -> its client's connection
     counts: dict = {"warm": 0, "refused": 0, "why": []}
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
