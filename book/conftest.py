@@ -34,6 +34,12 @@ _WARM: dict = {}
 
 
 def pytest_configure(config):
+    import os
+
+    # nbval compares numbers, not pixels: the chapters' figures are laid out and their fonts
+    # checked, but not rendered (infomech.publish.FIGURES_ENV; the book build renders them all).
+    # Set here, before the warm-kernel server starts, so that it and every kernel share it.
+    os.environ.setdefault("INFOMECH_FIGURES", "check")
     if getattr(config.option, "nbval_kernel_name", None) != "infomech-warm":
         return
     import sys

@@ -26,6 +26,7 @@ import html as _html
 import io
 import json
 import math
+import os
 import re
 import subprocess
 import sys
@@ -50,6 +51,12 @@ META_KEY = "infomech"
 
 #: Resolution of the embedded PNG (pixels per inch); displayed at half size: sharp on 2x screens.
 FIGURE_DPI = 200
+#: Environment variable: ``check`` makes :func:`save_figure` lay the figure out and check its fonts
+#: without rendering it (no PNG or SVG; the glue holds only the text ``Figure <name>``). The nbval
+#: runs set it (``book/conftest.py``): they compare numbers, never pixels, and the book build,
+#: which renders every figure, refuses it. Unset or ``render``: figures are rendered.
+FIGURES_ENV = "INFOMECH_FIGURES"
+FIGURE_MODES = ("render", "check")
 
 _LEDGERS: dict[str, dict[str, dict[str, Any]]] = {}
 _T = TypeVar("_T")
@@ -421,6 +428,15 @@ def _png_size(png: bytes) -> tuple[int, int]:
     return int.from_bytes(png[16:20], "big"), int.from_bytes(png[20:24], "big")
 
 
+def figure_mode() -> str:
+    """What :func:`save_figure` does with a figure: ``"render"`` (default) or ``"check"`` (set by
+    :data:`FIGURES_ENV`; layout and font check only)."""
+    mode = os.environ.get(FIGURES_ENV, "") or "render"
+    if mode not in FIGURE_MODES:
+        raise ValueError(f"{FIGURES_ENV} must be one of {', '.join(FIGURE_MODES)}, not {mode!r}")
+    return mode
+
+
 def save_figure(fig: Any, name: str, *, chapter: str, params: Mapping[str, Any],
                 caption: str = "", code: str | None = None, close: bool = True,
                 outdir: str | Path | None = None) -> None:
@@ -428,6 +444,8 @@ def save_figure(fig: Any, name: str, *, chapter: str, params: Mapping[str, Any],
 
     Works with any matplotlib backend: the PNG is rendered here, not by the notebook's inline
     backend. The PNG is displayed at half its pixel size, so it is sharp on HiDPI screens.
+    With ``INFOMECH_FIGURES=check`` (:data:`FIGURES_ENV`; the nbval runs) the figure is laid out
+    and its fonts are checked, but nothing is rendered unless ``outdir`` is given.
 
     Parameters
     ----------
@@ -478,6 +496,15 @@ def save_figure(fig: Any, name: str, *, chapter: str, params: Mapping[str, Any],
     prov["min_font_pt_raw"] = round(raw_pt, 2)
     prov["width_in"] = round(float(fig.get_figwidth()), 2)
     prov["max_width_in"] = MAX_WIDTH_IN
+    if outdir is None and figure_mode() == "check":
+        _display({GLUE_PREFIX + "text/plain": f"Figure {name}"},
+                 {"scrapbook": {"name": name, "mime_prefix": GLUE_PREFIX},
+                  META_KEY: {"figure": prov, "rendered": False, "cell": _running_cell()}})
+        if close:
+            import matplotlib.pyplot as plt
+
+            plt.close(fig)
+        return
     desc = json.dumps({k: v for k, v in prov.items() if k != "build_date"}, sort_keys=True)
     png = render_figure(fig, "png", metadata={"Description": desc, "Title": name}, box=box)
     svg = render_figure(fig, "svg", metadata={"Description": desc, "Title": name, "Date": None},

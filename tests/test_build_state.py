@@ -202,6 +202,21 @@ def test_a_chapter_that_fails_stops_the_build_with_its_name(project):
     assert "demo failure" in log, log[-3000:]
 
 
+def test_the_build_refuses_unrendered_figures(project):
+    """INFOMECH_FIGURES=check (nbval's layout-only mode) must never reach a built book."""
+    from infomech import publish
+
+    sys.path.insert(0, str(ROOT / "book" / "_ext"))
+    import infomech_site
+
+    assert infomech_site.FIGURES_ENV == publish.FIGURES_ENV
+    out = subprocess.run([str(JB), "build", "."], cwd=project, capture_output=True, text=True,
+                         env=dict(_env(project), INFOMECH_FIGURES="check"), timeout=600)
+    log = out.stdout + out.stderr
+    assert out.returncode != 0, log[-2000:]
+    assert "infomech: INFOMECH_FIGURES=check would leave the book's figures unrendered" in log
+
+
 def test_smallcnn_cache_lives_in_the_build_folder(monkeypatch):
     from infomech import smallcnn
 

@@ -243,3 +243,33 @@ def test_published_verdict_texts_are_typeset(outputs):
     assert texts["verdict-demo-rule"] == "exact if max |(v/c)² - β²| ≤ 1e-09"
     assert texts["verdict-demo-decisive"] == "largest |(v/c)² - β²|"
     assert "β²" in texts["verdict-demo"] and "beta" not in texts["verdict-demo"]
+
+
+def test_check_mode_lays_out_and_checks_fonts_but_renders_nothing(outputs, monkeypatch, tmp_path):
+    """INFOMECH_FIGURES=check (the nbval runs): same glue name and text, provenance and font check,
+    no PNG or SVG; a script that asks for files (outdir) still gets them rendered."""
+    import matplotlib.backends.backend_agg as agg
+
+    drawn = []
+    real_draw = agg.FigureCanvasAgg.draw
+    monkeypatch.setattr(agg.FigureCanvasAgg, "draw", lambda self: drawn.append(1) or real_draw(self))
+    monkeypatch.setenv(pub.FIGURES_ENV, "check")
+    fig, ax = plt.subplots(figsize=(4, 3))
+    ax.plot([0, 1], [0, 1])
+    pub.save_figure(fig, "demo-fig", chapter="demo", params={"steps": 10})
+    data, meta = outputs[-1]
+    assert data == {pub.GLUE_PREFIX + "text/plain": "Figure demo-fig"}  # what nbval compares
+    assert meta["scrapbook"]["name"] == "demo-fig" and meta["infomech"]["rendered"] is False
+    assert meta["infomech"]["figure"]["min_font_pt_raw"] >= 8 and "svg" not in meta["infomech"]
+    assert drawn == [] and not plt.fignum_exists(fig.number)
+    wide, ax = plt.subplots(figsize=(15, 3))  # the font check still runs
+    ax.plot([0, 1], [0, 1])
+    with pytest.raises(ValueError, match="smallest text 4.7 pt"):
+        pub.save_figure(wide, "too-wide", chapter="demo", params={})
+    plt.close(wide)
+    fig, ax = plt.subplots(figsize=(4, 3))
+    pub.save_figure(fig, "demo-file", chapter="demo", params={}, outdir=tmp_path)
+    assert (tmp_path / "demo-file.svg").is_file() and drawn
+    monkeypatch.setenv(pub.FIGURES_ENV, "fast")
+    with pytest.raises(ValueError, match="INFOMECH_FIGURES must be one of render, check, not 'fast'"):
+        pub.figure_mode()

@@ -56,6 +56,7 @@ MATHJAX_PACKAGE = "sphinx-mathjax-offline"
 MATHJAX_ENTRY = "mathjax/tex-chtml.js"
 ALWAYS_REWRITE = ("book/figures", "book/intro", "book/how-to-cite")
 META_KEY = "infomech"
+FIGURES_ENV = "INFOMECH_FIGURES"  # infomech.publish.FIGURES_ENV (the build renders every figure)
 KEY_FILE = ".infomech-exec-key"
 FIGURES_DOC = "book/figures"
 
@@ -209,6 +210,9 @@ def _build_root(app: Any) -> Path:
 
 def _config_inited(app: Any, config: Any) -> None:
     os.environ.setdefault("INFOMECH_QUIET", "1")
+    if os.environ.get(FIGURES_ENV, "render") != "render":
+        raise ExtensionError(f"infomech: {FIGURES_ENV}={os.environ[FIGURES_ENV]} would leave the "
+                             f"book's figures unrendered; unset it to build the book")
     _mathjax_dir()  # fail early when the offline copy is missing
     config.mathjax_path = MATHJAX_ENTRY
     static = str(Path(__file__).resolve().parent / "static")
