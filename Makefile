@@ -25,8 +25,11 @@ JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 # `make test` runs each lane in a session of its own (tools/lane.py): Linux shares the CPU between
 # sessions first, so a lane never splits one share with another job started from the same shell.
 # (A lower weight for the lanes off the critical path starved them whenever anything else ran.)
+# LANE=1 (set by make test): run the target's tests through tools/lane.py, which also prints the
+# lane's wall time and the CPU time of all its processes when it ends.
 LANE ?=
 LANE_TOOL = $(BIN)/python tools/lane.py
+LANE_RUN = $(if $(LANE),$(LANE_TOOL) --label "lane $@" --)
 
 .PHONY: help book test venv lint unit nbval nbval-avx2 nbval-sse4 site-test book-and-site-test chromium clean
 
@@ -59,7 +62,7 @@ lint: $(STAMP)
 
 # pytest exit code 5 means "no tests collected": the suites must never be empty, so it fails too.
 define run_pytest
-	rc=0; $(LANE) $(BIN)/python -m pytest $(1) || rc=$$?; \
+	rc=0; $(LANE_RUN) $(BIN)/python -m pytest $(1) || rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "pytest: no tests collected in $(2): that is a failure here" >&2; exit 5; \
 	elif [ $$rc -ne 0 ]; then exit $$rc; fi
 endef
@@ -67,7 +70,7 @@ endef
 # Unit tests under coverage; the per-module report is printed (and kept in _build/coverage.txt).
 unit: $(STAMP)
 	@mkdir -p _build; COVERAGE_FILE=_build/.coverage; export COVERAGE_FILE; \
-	rc=0; $(LANE) $(BIN)/python -m coverage run --source=infomech -m pytest tests/ || rc=$$?; \
+	rc=0; $(LANE_RUN) $(BIN)/python -m coverage run --source=infomech -m pytest tests/ || rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "pytest: no tests collected in tests/: that is a failure here" >&2; exit 5; \
 	elif [ $$rc -ne 0 ]; then exit $$rc; fi; \
 	$(BIN)/python -m coverage report --skip-empty | tee _build/coverage.txt | tail -n 50
@@ -126,13 +129,13 @@ test: lint
 	@start=$$(date +%s); \
 	OMP_NUM_THREADS=$${OMP_NUM_THREADS:-1}; MKL_NUM_THREADS=$${MKL_NUM_THREADS:-1}; \
 	export OMP_NUM_THREADS MKL_NUM_THREADS; \
-	$(MAKE) --no-print-directory -j3 --output-sync=target LANE="$(LANE_TOOL) --" JOBS=$(JOBS) unit nbval-avx2 book-and-site-test; \
+	$(MAKE) --no-print-directory -j3 --output-sync=target LANE=1 JOBS=$(JOBS) unit nbval-avx2 book-and-site-test; \
 	echo "make test: $$(($$(date +%s) - start)) s in all"
 
 # (internal) the book, then the browser tests of it: one lane of `make test`
 book-and-site-test:
-	@start=$$(date +%s); $(LANE_TOOL) -- $(MAKE) --no-print-directory book; mid=$$(date +%s); \
-	$(LANE_TOOL) -- $(MAKE) --no-print-directory LANE= site-test; \
+	@start=$$(date +%s); $(LANE_TOOL) --label "lane book" -- $(MAKE) --no-print-directory book; \
+	mid=$$(date +%s); $(LANE_TOOL) --label "lane browser tests" -- $(MAKE) --no-print-directory LANE= site-test; \
 	echo "book $$((mid - start)) s, then browser tests $$(($$(date +%s) - mid)) s"
 
 clean:

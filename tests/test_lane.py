@@ -4,6 +4,7 @@ stops on Ctrl-C."""
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -42,3 +43,15 @@ def test_ctrl_c_reaches_the_whole_lane(tmp_path):
     code = proc.wait(timeout=30)
     assert marker.is_file() and code in (130, 128 + signal.SIGINT)
     assert time.monotonic() - start < 20
+
+
+def test_the_label_reports_wall_and_cpu_time_of_the_whole_lane():
+    # the CPU is spent in a grandchild: it counts because the lane waited for it
+    burn = "import time\\nt = time.process_time()\\nwhile time.process_time() - t < 0.6: pass\\n"
+    cmd = [*LANE, "--label", "demo lane", "--", sys.executable, "-c",
+           f"import subprocess, sys; sys.exit(subprocess.call([sys.executable, '-c', '{burn}']))"]
+    out = subprocess.run(cmd, capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    line = out.stderr.strip().splitlines()[-1]
+    m = re.fullmatch(r"demo lane: (\d+) s, (\d+) CPU-s", line)
+    assert m and int(m.group(2)) >= 1, line  # 0.6 CPU-s, printed to the second
