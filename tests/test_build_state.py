@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -129,6 +130,8 @@ def test_a_fresh_build_is_complete(project):
     # the extension executed the chapter in its pool; myst-nb found it in the cache
     assert "infomech: executing 1 chapters, 1 at a time" in FIRST_LOG[0]
     assert "Using cached notebook" in FIRST_LOG[0] and "Executing notebook" not in FIRST_LOG[0]
+    assert re.search(r"book/demo: +\d+\.\d s\n", FIRST_LOG[0])  # executed by this build
+    assert not re.search(r"this build: 0\.0 s", FIRST_LOG[0])
 
 
 def test_deleted_build_files_and_a_partial_interactive_run_do_not_change_the_book(project):
@@ -145,8 +148,11 @@ def test_deleted_build_files_and_a_partial_interactive_run_do_not_change_the_boo
         NotebookClient(nb, timeout=120, resources={"metadata": {"path": str(project / "book")}}).execute()
     finally:
         os.environ.pop("PYTHONPATH", None)
-    _build(project)
+    log = _build(project)
     _assert_complete(project, 1.25)
+    # read again from the execution cache, not executed: its time is not this build's
+    assert "book/demo: from the execution cache (executed in" in log
+    assert "sum of the chapters' execution times this build: 0.0 s" in log
     assert (project / "_build" / "html" / "claims.json").read_bytes() == before  # byte-identical
 
 

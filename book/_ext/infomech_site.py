@@ -426,6 +426,7 @@ def _collect(app: Any, docname: str) -> None:
         raise ExtensionError(f"infomech: chapter {docname} failed to execute after "
                              f"{seconds:.1f} s: {error}")
     store_execution(app.infomech_cache_dir, path, text, seconds)
+    app.infomech_executed = getattr(app, "infomech_executed", set()) | {docname}
 
 
 def _wait_for_execution(app: Any, docname: str, source: list[str]) -> None:
@@ -776,15 +777,19 @@ def _for_download(nb: dict[str, Any], figures: list[dict[str, Any]]) -> dict[str
 def _report_execution(app: Any) -> None:
     env = app.env
     read = getattr(app, "infomech_read", set())
+    executed = getattr(app, "infomech_executed", set())  # by this build's pool
     lines = []
     total = 0.0
     order = {doc: i for i, doc in enumerate(_toc_order(env))}
     for doc in sorted(_chapter_docs(app), key=lambda d: order.get(d, 10**6)):
         data = (getattr(env, "nb_metadata", {}) or {}).get(doc, {}).get("exec_data") or {}
         runtime = data.get("runtime")
-        if doc in read and runtime is not None:
+        if doc in executed and runtime is not None:
             total += float(runtime)
             lines.append(f"  {doc}: {float(runtime):6.1f} s")
+        elif doc in read and runtime is not None:
+            lines.append(f"  {doc}: from the execution cache (executed in {float(runtime):.1f} s "
+                         "by an earlier build)")
         elif runtime is not None:
             lines.append(f"  {doc}: up to date (executed in {float(runtime):.1f} s earlier)")
         else:
