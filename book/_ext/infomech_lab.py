@@ -124,9 +124,13 @@ def _page_context(app: Any, pagename: str, templatename: str, context: dict, doc
     app.add_js_file(f"{STATIC_SUBDIR}/lab.js", priority=601)
 
 
+def _cache_path(cache: Path, name: str, key: str) -> Path:
+    return cache / f"{key[:20]}-{name}"
+
+
 def _cached(cache: Path, name: str, key: str, make: Any) -> str:
     """Text of ``name`` from the cache for ``key`` (made with ``make()`` when missing)."""
-    path = cache / f"{key[:20]}-{name}"
+    path = _cache_path(cache, name, key)
     if path.is_file():
         return path.read_text(encoding="utf-8")
     text = make()
@@ -161,20 +165,23 @@ def _missing(cache: Path) -> bool:
     from infomech import lab
 
     key = lab.library_hash()
-    return any(not (cache / f"{key[:20]}-{name}").is_file() for name in DATA_FILES)
+    return any(not _cache_path(cache, name, key).is_file() for name in DATA_FILES)
 
 
 def _start_data(app: Any, env: Any) -> None:
     """Once every page is read (the chapters have executed), measure the lab's data in a process
     of its own when the cache lacks it: it runs beside Sphinx's serial write phase, not after it."""
     import subprocess
+    import tempfile
 
     app.infomech_lab_proc = None
     if app.builder.format != "html" or not _missing(_cache_dir(app)):
         return
+    err = tempfile.TemporaryFile()  # not a pipe: a full pipe would stall the measurement
     app.infomech_lab_proc = subprocess.Popen(
         [sys.executable, str(Path(__file__).resolve()), "--data", str(_cache_dir(app))],
-        stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=err)
+    app.infomech_lab_proc.infomech_err = err
 
 
 def _wait_data(app: Any, kill: bool) -> None:
@@ -184,7 +191,10 @@ def _wait_data(app: Any, kill: bool) -> None:
     app.infomech_lab_proc = None
     if kill:
         proc.kill()
-    _, err = proc.communicate()
+    proc.wait()
+    with proc.infomech_err as f:
+        f.seek(0)
+        err = f.read()
     if proc.returncode and not kill:
         tail = err.decode(errors="replace").strip().splitlines()[-1:] or ["no message"]
         raise ExtensionError(f"infomech-lab: measuring the lab's data failed "
