@@ -16,3 +16,13 @@ def result(request: pytest.FixtureRequest) -> dict:
     other arguments (e.g. a fast configuration) defines its own ``result`` fixture.
     """
     return request.module.claim.run()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _figures_are_rendered():
+    """The unit tests see figures rendered, even in one session with nbval (``pytest tests book
+    --nbval-lax``), for which ``book/conftest.py`` sets ``INFOMECH_FIGURES=check``."""
+    saved = os.environ.pop("INFOMECH_FIGURES", None)
+    yield
+    if saved is not None:
+        os.environ["INFOMECH_FIGURES"] = saved

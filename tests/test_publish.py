@@ -10,7 +10,8 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
-from infomech import publish as pub  # noqa: E402
+from infomech import figures  # noqa: E402, F401  (the book's style first, as in a chapter: save_figure
+from infomech import publish as pub  # noqa: E402   imports it, and a figure made before would differ)
 
 
 @pytest.fixture()
