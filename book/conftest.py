@@ -39,7 +39,9 @@ def pytest_configure(config):
     # nbval compares numbers, not pixels: the chapters' figures are laid out and their fonts
     # checked, but not rendered (infomech.publish.FIGURES_ENV; the book build renders them all).
     # Set here, before the warm-kernel server starts, so that it and every kernel share it.
-    os.environ.setdefault("INFOMECH_FIGURES", "check")
+    from infomech.publish import FIGURES_ENV
+
+    os.environ.setdefault(FIGURES_ENV, "check")
     if getattr(config.option, "nbval_kernel_name", None) != "infomech-warm":
         return
     import sys

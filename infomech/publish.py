@@ -496,15 +496,23 @@ def save_figure(fig: Any, name: str, *, chapter: str, params: Mapping[str, Any],
     prov["min_font_pt_raw"] = round(raw_pt, 2)
     prov["width_in"] = round(float(fig.get_figwidth()), 2)
     prov["max_width_in"] = MAX_WIDTH_IN
+    scrap = {"scrapbook": {"name": name, "mime_prefix": GLUE_PREFIX}}
     if outdir is None and figure_mode() == "check":
-        _display({GLUE_PREFIX + "text/plain": f"Figure {name}"},
-                 {"scrapbook": {"name": name, "mime_prefix": GLUE_PREFIX},
-                  META_KEY: {"figure": prov, "rendered": False, "cell": _running_cell()}})
-        if close:
-            import matplotlib.pyplot as plt
+        data = {GLUE_PREFIX + "text/plain": f"Figure {name}"}
+        meta = {**scrap, META_KEY: {"figure": prov, "rendered": False, "cell": _running_cell()}}
+    else:
+        data, rendered = _render_for_glue(fig, name, prov, box, outdir)
+        meta = {**scrap, **rendered}
+    _display(data, meta)
+    if close:
+        import matplotlib.pyplot as plt
 
-            plt.close(fig)
-        return
+        plt.close(fig)
+
+
+def _render_for_glue(fig: Any, name: str, prov: dict[str, Any], box: Any,
+                     outdir: str | Path | None) -> tuple[dict[str, Any], dict[str, Any]]:
+    """:func:`save_figure`'s PNG and SVG (also written to ``outdir``): glue data and metadata."""
     desc = json.dumps({k: v for k, v in prov.items() if k != "build_date"}, sort_keys=True)
     png = render_figure(fig, "png", metadata={"Description": desc, "Title": name}, box=box)
     svg = render_figure(fig, "svg", metadata={"Description": desc, "Title": name, "Date": None},
@@ -519,14 +527,8 @@ def save_figure(fig: Any, name: str, *, chapter: str, params: Mapping[str, Any],
         atomic_write_text(out / f"{name}.json", json.dumps(prov, indent=1, sort_keys=True) + "\n")
     data = {GLUE_PREFIX + "image/png": base64.b64encode(png).decode("ascii"),
             GLUE_PREFIX + "text/plain": f"Figure {name}"}
-    _display(data, {"scrapbook": {"name": name, "mime_prefix": GLUE_PREFIX},
-                    "image/png": {"width": round(width * 96 / FIGURE_DPI)},
-                    META_KEY: {"figure": prov, "svg": svg.decode("utf-8"),
-                               "cell": _running_cell()}})
-    if close:
-        import matplotlib.pyplot as plt
-
-        plt.close(fig)
+    return data, {"image/png": {"width": round(width * 96 / FIGURE_DPI)},
+                  META_KEY: {"figure": prov, "svg": svg.decode("utf-8"), "cell": _running_cell()}}
 
 
 def _fmt(value: Any) -> str:

@@ -22,7 +22,9 @@ def result(request: pytest.FixtureRequest) -> dict:
 def _figures_are_rendered():
     """The unit tests see figures rendered, even in one session with nbval (``pytest tests book
     --nbval-lax``), for which ``book/conftest.py`` sets ``INFOMECH_FIGURES=check``."""
-    saved = os.environ.pop("INFOMECH_FIGURES", None)
+    from infomech.publish import FIGURES_ENV
+
+    saved = os.environ.pop(FIGURES_ENV, None)
     yield
     if saved is not None:
-        os.environ["INFOMECH_FIGURES"] = saved
+        os.environ[FIGURES_ENV] = saved

@@ -45,12 +45,7 @@ def main(argv: list[str]) -> int:
 
     for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
         signal.signal(sig, forward)
-    while True:
-        try:
-            _, status, usage = os.wait4(proc.pid, 0)
-            break
-        except InterruptedError:  # pragma: no cover (PEP 475 retries; kept for clarity)
-            continue
+    _, status, usage = os.wait4(proc.pid, 0)  # retried after a forwarded signal (PEP 475)
     proc.returncode = code = os.waitstatus_to_exitcode(status)
     if label is not None:
         cpu = usage.ru_utime + usage.ru_stime
