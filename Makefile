@@ -31,11 +31,12 @@ LANE ?=
 LANE_TOOL = $(BIN)/python tools/lane.py
 LANE_RUN = $(if $(LANE),$(LANE_TOOL) --label "lane $@" --)
 
-.PHONY: help book test venv lint unit nbval nbval-avx2 nbval-sse4 site-test book-and-site-test chromium clean
+.PHONY: help book test venv lint unit nbval nbval-avx2 nbval-sse4 site-test screenshots book-and-site-test chromium clean
 
 help:
 	@echo "make book   build the executed HTML book into _build/html"
 	@echo "make test   lint; unit tests, nbval (AVX2) and the book side by side; browser tests"
+	@echo "make screenshots  the book, then the browser tests with screenshots in _build/screenshots/"
 
 # The venv is (re)installed when pyproject.toml or the lock file is newer than the stamp.
 $(STAMP): pyproject.toml $(LOCK)
@@ -114,10 +115,21 @@ chromium:
 	  else echo "the browser test needs $(CHROMIUM): sudo apt-get install -y chromium" >&2; exit 1; fi; \
 	fi
 
+# SCREENSHOTS=1 (make screenshots, or make test SCREENSHOTS=1): the browser tests also write
+# screenshots of every page (1280 and 390 px, light and dark) to _build/screenshots/. They are off by
+# default: the audits are the tests, and the shots were a third of the browser tests' time and CPU.
+SCREENSHOTS ?= 0
+
 site-test: $(STAMP) chromium
-	@INFOMECH_SITE_TESTS=1; export INFOMECH_SITE_TESTS; \
+	@INFOMECH_SITE_TESTS=1 INFOMECH_SCREENSHOTS=$(SCREENSHOTS); export INFOMECH_SITE_TESTS INFOMECH_SCREENSHOTS; \
 	$(call run_pytest,-p no:cacheprovider tests/browser,tests/browser)
-	@echo "screenshots of every chapter: _build/screenshots/"
+	@if [ "$(SCREENSHOTS)" = 1 ]; then echo "screenshots of every page: _build/screenshots/"; \
+	else echo "no screenshots taken (make screenshots takes them)"; fi
+
+# the book (cached chapters are not executed again), then the browser tests with screenshots
+screenshots: book
+	@rm -rf _build/screenshots
+	@$(MAKE) --no-print-directory site-test SCREENSHOTS=1
 
 # make test: ruff; then, side by side with one thread each: the unit tests; nbval emulating an AVX2
 # CPU (with the SmallCNN retrained); and the book build (every chapter executed on this CPU's native

@@ -13,7 +13,8 @@ Playwright, launched as ``test_site.py`` does) and checks:
   raw), at least 30; the numbers are printed and written to ``_build/screenshots/lab-speed.json``;
 * keyboard operation, labelled controls, a 390 px wide screen, dark mode, loading from
   ``file://``, the panels of the two chapters, no console errors and no request leaving localhost;
-* screenshots ``_build/screenshots/lab-*.png`` (light/dark, 1280/390 px, several states).
+* with ``INFOMECH_SCREENSHOTS=1``, screenshots ``_build/screenshots/lab-*.png`` (light/dark,
+  1280/390 px, several states).
 
 Collected only with ``INFOMECH_SITE_TESTS=1`` (``make test``); the site directory is
 ``INFOMECH_SITE_DIR`` (default ``_build/html``).
@@ -29,7 +30,7 @@ from urllib.parse import urlsplit
 
 import numpy as np
 import pytest
-from site_env import LOCAL_HOSTS, SHOTS, SITE
+from site_env import LOCAL_HOSTS, SHOTS, SITE, screenshots_wanted
 
 from infomech import lab
 
@@ -183,7 +184,10 @@ class Tab:
                   if k not in ("theta", "seed") and v != self.fresh.get(k)}
         assert snap["t"] == 0 and not differ, f"not a fresh panel's settings: {differ}"
 
-    def shot(self, name: str) -> Path:
+    def shot(self, name: str) -> Path | None:
+        """The panel as ``_build/screenshots/lab-<name>.png`` when screenshots are asked for."""
+        if not screenshots_wanted():
+            return None
         SHOTS.mkdir(parents=True, exist_ok=True)
         path = SHOTS / f"lab-{name}.png"
         self.panel.screenshot(path=str(path))

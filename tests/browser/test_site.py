@@ -14,7 +14,9 @@
   block and a closing sentence ending with a colon must fail the same audit, and a block 640 px
   wide must make it fail at 390 px after the resize (every audit also checks the width it ran at);
 * every local ``href``/``src`` points to a file that exists and every ``#anchor`` exists;
-* screenshots of every page at both widths in both themes go to ``_build/screenshots/`` (JPEG, cut
+* with ``INFOMECH_SCREENSHOTS=1`` (``make screenshots``; off in ``make test``, where the ~70
+  full-page shots were a third of the browser tests' time), screenshots of every page at both
+  widths in both themes go to ``_build/screenshots/`` (JPEG, cut
   at :data:`SHOT_MAX_HEIGHT`; the generated reference pages at :data:`REFERENCE_SHOT_HEIGHT`). Each
   page is loaded once, at 1280 x 900 px, and audited and screenshotted in the four views of
   :func:`views` in turn: the theme switched in place through ``prefers-color-scheme``, the width
@@ -33,7 +35,7 @@ from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 import pytest
-from site_env import LOCAL_HOSTS, ROOT, SHOTS, SITE
+from site_env import LOCAL_HOSTS, ROOT, SCREENSHOTS_ENV, SHOTS, SITE, screenshots_wanted
 
 PAGES = sorted(
     rel for rel in (p.relative_to(SITE).as_posix() for p in SITE.rglob("*.html"))
@@ -197,8 +199,9 @@ REFERENCE_PAGES = ("book/api.html", "genindex.html")
 REFERENCE_SHOT_HEIGHT = 8_000
 
 
-def screenshot(tab, name: str, max_height: int = SHOT_MAX_HEIGHT) -> Path:
-    """Full-page JPEG of ``tab`` as ``_build/screenshots/<name>.jpg``, cut at ``max_height`` px.
+def screenshot(tab, name: str, max_height: int = SHOT_MAX_HEIGHT) -> Path | None:
+    """Full-page JPEG of ``tab`` as ``_build/screenshots/<name>.jpg``, cut at ``max_height`` px;
+    ``None`` (nothing written) unless screenshots are asked for (:func:`site_env.screenshots_wanted`).
 
     A page taller than ``max_height`` is captured from the viewport, grown to ``max_height`` once
     (:func:`fit_viewport`): Playwright's ``full_page`` capture resizes the view to the whole
@@ -206,6 +209,8 @@ def screenshot(tab, name: str, max_height: int = SHOT_MAX_HEIGHT) -> Path:
     captured with ``full_page``, which sizes the view to the page for the shot and back. Fails if
     the image would not cover the page up to the cut.
     """
+    if not screenshots_wanted():
+        return None
     SHOTS.mkdir(parents=True, exist_ok=True)
     path = SHOTS / f"{name}.jpg"
     if tab.evaluate("document.documentElement.scrollHeight") > max_height:
@@ -369,6 +374,25 @@ def test_every_chapter_has_figures_listed() -> None:
 
 def _chapter_notebook_pages() -> set[str]:
     return {f"book/{p.stem}.html" for p in (ROOT / "book").glob("*.ipynb")}
+
+
+def test_screenshots_only_when_asked(browser, server, monkeypatch, tmp_path) -> None:
+    """No screenshot is written unless ``INFOMECH_SCREENSHOTS=1``; with it, a JPEG of the page."""
+    import sys
+
+    monkeypatch.setattr(sys.modules[__name__], "SHOTS", tmp_path)
+    context, tab, _ = _open(browser, server, "book/how-to-cite.html", 390, "light")
+    try:
+        monkeypatch.delenv(SCREENSHOTS_ENV, raising=False)
+        assert screenshot(tab, "off") is None and not any(tmp_path.iterdir())
+        monkeypatch.setenv(SCREENSHOTS_ENV, "1")
+        path = screenshot(tab, "on")
+        assert path == tmp_path / "on.jpg" and path.read_bytes()[:3] == b"\xff\xd8\xff"
+        monkeypatch.setenv(SCREENSHOTS_ENV, "yes")
+        with pytest.raises(ValueError, match="INFOMECH_SCREENSHOTS must be 0 or 1"):
+            screenshot(tab, "bad")
+    finally:
+        context.close()
 
 
 def test_audit_negative_control(browser, server) -> None:
