@@ -18,7 +18,15 @@ import pytest
 if os.environ.get("INFOMECH_SITE_TESTS", "") != "1":
     collect_ignore_glob = ["test_*.py"]
 else:
-    from site_env import CHROMIUM, CHROMIUM_ARGS, SITE
+    from site_env import CHROMIUM, CHROMIUM_ARGS, SITE, screenshots_wanted
+
+    def pytest_configure(config) -> None:
+        """A bad ``INFOMECH_SCREENSHOTS`` stops the session with one line, before any test runs
+        (each screenshot would otherwise fail its own test with the same error)."""
+        try:
+            screenshots_wanted()
+        except ValueError as exc:
+            raise pytest.UsageError(str(exc)) from None
 
     class _QuietHandler(http.server.SimpleHTTPRequestHandler):
         def log_message(self, format: str, *args: object) -> None:  # noqa: A002
