@@ -43,7 +43,9 @@ def _notebook() -> nbformat.NotebookNode:
 
 def _run(kernel: str, cwd: Path) -> str:
     nb = _notebook()
-    NotebookClient(nb, kernel_name=kernel, timeout=120, allow_errors=True,
+    # streams merged as the build merges them (infomech_site.execute_notebook): ipykernel sends a
+    # stream in pieces on a timer, so on a busy machine one print() can arrive as two outputs
+    NotebookClient(nb, kernel_name=kernel, timeout=120, allow_errors=True, coalesce_streams=True,
                    resources={"metadata": {"path": str(cwd)}}).execute()
     for cell in nb.cells:
         cell.metadata.pop("execution", None)
@@ -96,6 +98,22 @@ def test_the_build_executes_a_chapter_in_a_warm_kernel(server, tmp_path):
     assert error is None
     ppid, cwd = nbformat.reads(text, as_version=4).cells[0].outputs[0]["text"].split()
     assert int(ppid) == server.pid and cwd == str(tmp_path)  # forked by the server, in its folder
+
+
+def test_the_build_merges_a_stream_that_arrives_in_pieces(server, tmp_path):
+    """One line written in two pieces, with ipykernel's flush between them, is one output in the
+    executed notebook (on a busy machine the timer alone splits a print() this way)."""
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell(
+        "import sys, time\nsys.stdout.write('first half, '); sys.stdout.flush(); time.sleep(0.3)\n"
+        "print('second half')")]
+    path = tmp_path / "chapter.ipynb"
+    nbformat.write(nb, path)
+    _, text, _, error = infomech_site.execute_notebook(str(path), 60, False, warm_kernel.KERNEL_NAME)
+    assert error is None
+    outputs = nbformat.reads(text, as_version=4).cells[0].outputs
+    assert [(o["output_type"], o["name"], o["text"]) for o in outputs] == \
+        [("stream", "stdout", "first half, second half\n")]
 
 
 def test_a_warm_kernel_gives_what_a_cold_kernel_gives(server, tmp_path):

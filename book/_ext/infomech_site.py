@@ -19,7 +19,8 @@ What it does during ``jupyter-book build .``:
 * **Chapters execute in parallel with the rest of the build.** The chapters the cache lacks start
   at once in ``INFOMECH_JOBS`` worker processes (default: the CPUs, at most 4), exactly as myst-nb's
   ``cache`` mode would execute them (jupyter-cache's ``single_nb_execution``, the notebook's folder
-  as working directory, the ``execute:`` settings); Sphinx reads the other pages (the API reference
+  as working directory, the ``execute:`` settings), except that a cell's pieces of one stream
+  are merged into one output (:func:`execute_notebook`); Sphinx reads the other pages (the API reference
   first) meanwhile and each chapter when its execution is in the cache. A chapter that fails stops
   the build with its name and error.
 * prints each chapter's execution time (or that it came from the cache);
@@ -299,6 +300,11 @@ def execute_notebook(path: str, timeout: int | None, allow_errors: bool,
     kernel ``kernel_name`` (default: the notebook's own, ``python3``).
 
     Returns ``(path, executed notebook as JSON, seconds, error or None)``.
+
+    A cell's consecutive writes to one stream are merged into one output (nbclient's
+    ``coalesce_streams``): ipykernel sends a stream in pieces on a timer, so on a busy machine one
+    ``print`` could otherwise reach the executed notebook as two outputs, a different notebook
+    from the same code (the HTML merges them anyway: ``nb_merge_streams``).
     """
     import nbformat
     from jupyter_cache.executors.utils import single_nb_execution
@@ -306,7 +312,8 @@ def execute_notebook(path: str, timeout: int | None, allow_errors: bool,
     nb = nbformat.read(path, as_version=4)
     extra = {"kernel_name": kernel_name} if kernel_name else {}
     result = single_nb_execution(nb, cwd=str(Path(path).parent), timeout=timeout,
-                                 allow_errors=allow_errors, meta_override=True, **extra)
+                                 allow_errors=allow_errors, meta_override=True,
+                                 coalesce_streams=True, **extra)
     error = None if result.err is None else f"{type(result.err).__name__}: {result.err}"
     return path, nbformat.writes(nb), float(result.time), error
 
