@@ -31,7 +31,7 @@ LANE ?=
 LANE_TOOL = $(BIN)/python tools/lane.py
 LANE_RUN = $(if $(LANE),$(LANE_TOOL) --label "lane $@" --)
 
-.PHONY: help book test venv lint unit nbval nbval-avx2 nbval-sse4 site-test screenshots book-and-site-test chromium clean
+.PHONY: help book test venv lint unit build-tests nbval nbval-avx2 nbval-avx2-and-build-tests nbval-sse4 site-test screenshots book-and-site-test chromium clean
 
 help:
 	@echo "make book   build the executed HTML book into _build/html"
@@ -69,9 +69,16 @@ define run_pytest
 endef
 
 # Unit tests under coverage; the per-module report is printed (and kept in _build/coverage.txt).
+# BUILD_TESTS build miniature books with jupyter-book in subprocesses (~45 CPU-s, no library line of
+# theirs runs under coverage): `make test` runs them in the nbval lane, after nbval, which otherwise
+# ends minutes before the others (UNIT_SKIP leaves them out of the unit lane there; `make unit` and
+# `make build-tests` alone run what they say).
+BUILD_TESTS := tests/test_build_state.py
+UNIT_SKIP ?=
 unit: $(STAMP)
 	@mkdir -p _build; COVERAGE_FILE=_build/.coverage; export COVERAGE_FILE; \
-	rc=0; $(LANE_RUN) $(BIN)/python -m coverage run --source=infomech -m pytest tests/ || rc=$$?; \
+	rc=0; $(LANE_RUN) $(BIN)/python -m coverage run --source=infomech -m pytest tests/ \
+	  $(if $(UNIT_SKIP),--ignore=$(UNIT_SKIP)) || rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "pytest: no tests collected in tests/: that is a failure here" >&2; exit 5; \
 	elif [ $$rc -ne 0 ]; then exit $$rc; fi; \
 	$(BIN)/python -m coverage report --skip-empty | tee _build/coverage.txt | tail -n 50
@@ -100,6 +107,13 @@ nbval-avx2: $(STAMP)
 	$(call run_pytest,$(NBVAL_ARGS),book/)
 	@INFOMECH_CHECK_RETRAINED=$(CURDIR)/$(RETRAINED); export INFOMECH_CHECK_RETRAINED; \
 	$(call run_pytest,-q -p no:cacheprovider tests/test_smallcnn.py -k retrained_under_avx2,tests/test_smallcnn.py)
+
+build-tests: $(STAMP)
+	@$(call run_pytest,-p no:cacheprovider $(BUILD_TESTS),$(BUILD_TESTS))
+
+# (internal) nbval emulating an AVX2 CPU, then the book-build tests: one lane of `make test`
+nbval-avx2-and-build-tests: nbval-avx2
+	@$(MAKE) --no-print-directory build-tests
 
 nbval-sse4: $(STAMP)
 	@echo "nbval again, emulating an SSE4 CPU: $(EMULATE_SSE4)"
@@ -132,16 +146,17 @@ screenshots: book
 	@$(MAKE) --no-print-directory site-test SCREENSHOTS=1
 
 # make test: ruff; then, side by side with one thread each: the unit tests; nbval emulating an AVX2
-# CPU (with the SmallCNN retrained); and the book build (every chapter executed on this CPU's native
+# CPU (with the SmallCNN retrained), then the book-build tests (BUILD_TESTS); and the book build (every chapter executed on this CPU's native
 # code paths) followed at once by the browser tests, which also compare the book's native execution
 # with the committed outputs of every nbval-checked cell (tests/browser/test_book_outputs.py, nbval's
 # comparison without re-executing). `make nbval` (native) and `make nbval-sse4` stay available.
 test: lint
-	@echo "side by side: unit tests | nbval (emulated AVX2) | book build, then browser tests; each prints its log when it ends"
+	@echo "side by side: unit tests | nbval (emulated AVX2), then book-build tests | book build, then browser tests; each prints its log when it ends"
 	@start=$$(date +%s); \
 	OMP_NUM_THREADS=$${OMP_NUM_THREADS:-1}; MKL_NUM_THREADS=$${MKL_NUM_THREADS:-1}; \
 	export OMP_NUM_THREADS MKL_NUM_THREADS; \
-	$(MAKE) --no-print-directory -j3 --output-sync=target LANE=1 JOBS=$(JOBS) unit nbval-avx2 book-and-site-test; \
+	$(MAKE) --no-print-directory -j3 --output-sync=target LANE=1 JOBS=$(JOBS) UNIT_SKIP=$(BUILD_TESTS) \
+	  unit nbval-avx2-and-build-tests book-and-site-test; \
 	echo "make test: $$(($$(date +%s) - start)) s in all"
 
 # (internal) the book, then the browser tests of it: one lane of `make test`

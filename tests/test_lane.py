@@ -55,3 +55,20 @@ def test_the_label_reports_wall_and_cpu_time_of_the_whole_lane():
     line = out.stderr.strip().splitlines()[-1]
     m = re.fullmatch(r"demo lane: (\d+) s, (\d+) CPU-s", line)
     assert m and int(m.group(2)) >= 1, line  # 0.6 CPU-s, printed to the second
+
+
+def test_make_test_runs_the_tests_the_unit_lane_leaves_out():
+    """`make test` moves the book-build tests out of the unit lane (UNIT_SKIP): each file the unit
+    lane ignores must be run by exactly one other pytest of `make test` (read from `make -n`)."""
+    root = Path(__file__).resolve().parents[1]
+    env = {k: v for k, v in os.environ.items() if k not in ("MAKEFLAGS", "MFLAGS", "MAKELEVEL")}
+    dry = subprocess.run(["make", "--no-print-directory", "-n", "test"], cwd=root, env=env,
+                         capture_output=True, text=True, timeout=60)
+    assert dry.returncode == 0, dry.stderr
+    runs = [line for line in dry.stdout.replace("\\\n", " ").splitlines() if " -m pytest " in line]
+    unit = [run for run in runs if "coverage run" in run]
+    assert len(unit) == 1 and " tests/ " in unit[0], runs
+    for path in re.findall(r"--ignore=(\S+)", unit[0]):
+        elsewhere = [run for run in runs if run is not unit[0]
+                     and re.search(rf"\s{re.escape(path)}(\s|$)", run)]
+        assert len(elsewhere) == 1, f"{path}: left out of the unit lane, run {len(elsewhere)} times"
