@@ -95,8 +95,8 @@ def lab_page_built() -> None:
 class Tab:
     """A page of the built book with its console errors and requests that left localhost."""
 
-    def __init__(self, browser, url: str, width: int = 1280, height: int = 3000, scheme: str = "light"):
-        self.context = browser.new_context(viewport={"width": width, "height": height}, color_scheme=scheme)
+    def __init__(self, pages, url: str, width: int = 1280, height: int = 3000, scheme: str = "light"):
+        self.pages = pages  # the conftest's reused tabs
         self.errors: list[str] = []
         self.outside: list[str] = []
 
@@ -108,13 +108,11 @@ class Tab:
                 self.outside.append(url_)
                 route.abort()
 
-        self.context.route("**/*", route)
-        self.page = self.context.new_page()
-        self.page.on("console", lambda m: self.errors.append(m.text) if m.type == "error" else None)
-        self.page.on("pageerror", lambda exc: self.errors.append(f"page error: {exc}"))
-        self.page.on("response", lambda r: self.errors.append(f"{r.url} (HTTP {r.status})")
-                     if r.status >= 400 else None)
-        self.page.goto(url, wait_until="load", timeout=60_000)
+        on = {"console": lambda m: self.errors.append(m.text) if m.type == "error" else None,
+              "pageerror": lambda exc: self.errors.append(f"page error: {exc}"),
+              "response": lambda r: self.errors.append(f"{r.url} (HTTP {r.status})")
+              if r.status >= 400 else None}
+        self.page, _ = pages.open(url, width=width, height=height, scheme=scheme, route=route, on=on)
         self.page.wait_for_function("window.InfomechLab && InfomechLab.panels.length > 0", timeout=30_000)
         self.panel = self.page.locator(".infomech-lab").first
         self.fresh = self.snapshot()["settings"]  # the settings of the panel as loaded
@@ -194,7 +192,7 @@ class Tab:
         return path
 
     def close(self) -> None:
-        self.context.close()
+        self.pages.release(self.page)
 
     def check_clean(self) -> None:
         assert not self.outside, f"requests left localhost: {self.outside}"
@@ -202,15 +200,15 @@ class Tab:
 
 
 @pytest.fixture()
-def tab(browser, server):
-    t = Tab(browser, f"{server}/{LAB_PAGE}")
+def tab(pages, server):
+    t = Tab(pages, f"{server}/{LAB_PAGE}")
     yield t
     t.close()
 
 
 @pytest.fixture(scope="module")
-def _one_lab_page(browser, server):
-    t = Tab(browser, f"{server}/{LAB_PAGE}")
+def _one_lab_page(pages, server):
+    t = Tab(pages, f"{server}/{LAB_PAGE}")
     yield t
     t.close()
 
@@ -428,11 +426,11 @@ def test_keyboard_operation(shared_tab) -> None:
 
 
 @pytest.mark.parametrize("scheme", ["light", "dark"])
-def test_layout_theme_and_screenshots(browser, server, scheme: str) -> None:
+def test_layout_theme_and_screenshots(pages, server, scheme: str) -> None:
     """The panel in ``scheme`` on a fresh load at 1280 px, then on the same page narrowed to 390 px
     (the panel's layout is CSS alone: ``lab.js`` reads no window or element size), a different
     setting run at each width."""
-    t = Tab(browser, f"{server}/{LAB_PAGE}", width=1280, height=4000, scheme=scheme)
+    t = Tab(pages, f"{server}/{LAB_PAGE}", width=1280, height=4000, scheme=scheme)
     try:
         theme = t.page.evaluate("document.documentElement.dataset.theme")
         assert theme == scheme, f"pydata theme mode {theme!r} for prefers-color-scheme {scheme}"
@@ -478,8 +476,8 @@ def _check_layout(t: Tab, scheme: str, width: int) -> None:
 # ---------------------------------------------------------------- loading
 
 
-def test_works_from_file_url(browser) -> None:
-    t = Tab(browser, (SITE / LAB_PAGE).resolve().as_uri())
+def test_works_from_file_url(pages) -> None:
+    t = Tab(pages, (SITE / LAB_PAGE).resolve().as_uri())
     try:
         assert t.page.evaluate("window.INFOMECH_LAB_CURVES.curves.length") > 0
         t.apply(Setting("dct", 3, "relu", "natural", beta2=0.2))  # loads lab-natural.js on demand
@@ -503,11 +501,11 @@ def test_lab_files_shipped() -> None:
 
 
 @pytest.mark.parametrize("page,preset", sorted(CHAPTER_PANELS.items()))
-def test_chapter_panel(browser, server, page: str, preset: str) -> None:
+def test_chapter_panel(pages, server, page: str, preset: str) -> None:
     html = (SITE / page).read_text(encoding="utf-8")
     assert 'class="infomech-lab"' in html, \
         f"{page} has no lab panel: its chapter needs the cell ```{{infomech-lab}}\\n:preset: {preset}\\n```"
-    t = Tab(browser, f"{server}/{page}")
+    t = Tab(pages, f"{server}/{page}")
     try:
         snap = t.snapshot()
         assert t.panel.get_attribute("data-preset") == preset

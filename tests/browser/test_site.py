@@ -18,7 +18,8 @@
   full-page shots were a third of the browser tests' time), screenshots of every page at both
   widths in both themes go to ``_build/screenshots/`` (JPEG, cut
   at :data:`SHOT_MAX_HEIGHT`; the generated reference pages at :data:`REFERENCE_SHOT_HEIGHT`). Each
-  page is loaded once, at 1280 x 900 px, and audited and screenshotted in the four views of
+  page is loaded once, at 1280 x 900 px (in a tab reused from test to test:
+  ``conftest.Pages``), and audited and screenshotted in the four views of
   :func:`views` in turn: the theme switched in place through ``prefers-color-scheme``, the width
   through the viewport (a page taller than the cut is shot from the viewport grown to the cut,
   then restored). The first theme alternates from page to page, so both themes are audited on a
@@ -250,8 +251,10 @@ def _figure_counts() -> dict[str, int]:
     return counts
 
 
-def _open(browser, server: str, page: str, width: int, theme: str, *, html: str | None = None):
-    context = browser.new_context(viewport={"width": width, "height": 900}, color_scheme=theme)
+def _open(pages, server: str, page: str, width: int, theme: str, *, html: str | None = None):
+    """``page`` of the site loaded in a tab of ``pages`` (the conftest's reused tabs) at ``width`` x
+    900 px in ``theme``; ``html`` replaces the page's own HTML. Returns ``(tab, problems)``; give
+    the tab back with ``pages.release(tab)``."""
     problems: dict[str, list[str]] = {"outside": [], "failed": [], "errors": []}
 
     def route(route) -> None:
@@ -264,18 +267,21 @@ def _open(browser, server: str, page: str, width: int, theme: str, *, html: str 
             problems["outside"].append(route.request.url)
             route.abort()
 
-    context.route("**/*", route)
-    tab = context.new_page()
-    tab.on("console", lambda msg: problems["errors"].append(f"console: {msg.text}")
-           if msg.type == "error" else None)
-    tab.on("pageerror", lambda exc: problems["errors"].append(f"page error: {exc}"))
-    tab.on("requestfailed", lambda req: problems["failed"].append(f"{req.url} ({req.failure})")
-           if urlsplit(req.url).hostname in LOCAL_HOSTS else None)
-    tab.on("response", lambda resp: problems["failed"].append(f"{resp.url} (HTTP {resp.status})")
-           if resp.status >= 400 else None)
-    response = tab.goto(f"{server}/{page}", wait_until="load", timeout=60_000)
-    assert response is not None and response.ok, f"{page}: HTTP {response and response.status}"
-    return context, tab, problems
+    on = {
+        "console": lambda msg: problems["errors"].append(f"console: {msg.text}")
+        if msg.type == "error" else None,
+        "pageerror": lambda exc: problems["errors"].append(f"page error: {exc}"),
+        "requestfailed": lambda req: problems["failed"].append(f"{req.url} ({req.failure})")
+        if urlsplit(req.url).hostname in LOCAL_HOSTS else None,
+        "response": lambda resp: problems["failed"].append(f"{resp.url} (HTTP {resp.status})")
+        if resp.status >= 400 else None,
+    }
+    tab, response = pages.open(f"{server}/{page}", width=width, height=900, scheme=theme, route=route,
+                               on=on)
+    if response is None or not response.ok:
+        pages.release(tab)
+        raise AssertionError(f"{page}: HTTP {response and response.status}")
+    return tab, problems
 
 
 def _reader_problems(state: dict, width: int, theme: str) -> list[str]:
@@ -306,14 +312,14 @@ def views(first_theme: str) -> list[tuple[int, str]]:
 
 
 @pytest.mark.parametrize("page", PAGES)
-def test_page_in_browser(browser, server, page: str) -> None:
+def test_page_in_browser(pages, server, page: str) -> None:
     if _is_redirect(page):
         pytest.skip(f"{page} only redirects")
     counts = _figure_counts()
     failures = []
     order = views(THEMES[PAGES.index(page) % 2])
     shot_height = REFERENCE_SHOT_HEIGHT if page in REFERENCE_PAGES else SHOT_MAX_HEIGHT
-    context, tab, problems = _open(browser, server, page, *order[0])
+    tab, problems = _open(pages, server, page, *order[0])
     try:
         shown = order[0]
         for width, theme in order:
@@ -326,7 +332,7 @@ def test_page_in_browser(browser, server, page: str) -> None:
             failures += _view_failures(page, width, theme, state, counts)
             screenshot(tab, f"{page.removesuffix('.html').replace('/', '-')}-{width}-{theme}", shot_height)
     finally:
-        context.close()
+        pages.release(tab)
     failures += [f"{page}: requests left localhost: {u}" for u in problems["outside"]]
     failures += [f"{page}: failed request {u}" for u in problems["failed"]]
     failures += [f"{page}: {e}" for e in problems["errors"]]
@@ -376,12 +382,12 @@ def _chapter_notebook_pages() -> set[str]:
     return {f"book/{p.stem}.html" for p in (ROOT / "book").glob("*.ipynb")}
 
 
-def test_screenshots_only_when_asked(browser, server, monkeypatch, tmp_path) -> None:
+def test_screenshots_only_when_asked(pages, server, monkeypatch, tmp_path) -> None:
     """No screenshot is written unless ``INFOMECH_SCREENSHOTS=1``; with it, a JPEG of the page."""
     import sys
 
     monkeypatch.setattr(sys.modules[__name__], "SHOTS", tmp_path)
-    context, tab, _ = _open(browser, server, "book/how-to-cite.html", 390, "light")
+    tab, _ = _open(pages, server, "book/how-to-cite.html", 390, "light")
     try:
         monkeypatch.delenv(SCREENSHOTS_ENV, raising=False)
         assert screenshot(tab, "off") is None and not any(tmp_path.iterdir())
@@ -392,10 +398,10 @@ def test_screenshots_only_when_asked(browser, server, monkeypatch, tmp_path) -> 
         with pytest.raises(ValueError, match="INFOMECH_SCREENSHOTS must be 0 or 1"):
             screenshot(tab, "bad")
     finally:
-        context.close()
+        pages.release(tab)
 
 
-def test_audit_negative_control(browser, server) -> None:
+def test_audit_negative_control(pages, server) -> None:
     """A chapter page with a text-only figure, a stray output box, a too-wide block, a closing
     colon and a block wider than a phone must fail; so must an audit not at the width it claims."""
     chapter = next((p for p in sorted(_chapter_notebook_pages()) if (SITE / p).is_file()), None)
@@ -416,13 +422,13 @@ def test_audit_negative_control(browser, server) -> None:
     broken = (broken[:end] + '<p style="width:640px">A block that fits at 1280 px only.</p>'
               "<p>All the values this chapter published, as a check:</p>" + broken[end:])
     fake = chapter.replace(".html", "-negative-control.html")
-    context, tab, _ = _open(browser, server, fake, 1280, "light", html=broken)
+    tab, _ = _open(pages, server, fake, 1280, "light", html=broken)
     try:
         state = tab.evaluate(AUDIT, {"checkOverflow": True})
         _show_width(tab, 390)  # the narrow views are audited after a resize of the same load
         narrow = tab.evaluate(AUDIT, {"checkOverflow": False})
     finally:
-        context.close()
+        pages.release(tab)
     assert state["pageScroll"] <= 1, "the 640 px block made the page scroll at 1280 px already"
     assert narrow["width"] == 390 and narrow["pageScroll"] > 1, \
         f"a 640 px block did not make the page scroll sideways at 390 px after the resize: {narrow['pageScroll']}"
