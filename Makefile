@@ -69,7 +69,7 @@ define run_pytest
 endef
 
 # Unit tests under coverage; the per-module report is printed (and kept in _build/coverage.txt).
-# BUILD_TESTS build miniature books with jupyter-book in subprocesses (~45 CPU-s, no library line of
+# BUILD_TESTS build miniature books with jupyter-book in subprocesses (~55 CPU-s, no library line of
 # theirs runs under coverage): `make test` runs them in the nbval lane, after nbval, which otherwise
 # ends minutes before the others (UNIT_SKIP leaves them out of the unit lane there; `make unit` and
 # `make build-tests` alone run what they say).
@@ -146,10 +146,10 @@ screenshots: book
 	@$(MAKE) --no-print-directory site-test SCREENSHOTS=1
 
 # make test: ruff; then, side by side with one thread each: the unit tests; nbval emulating an AVX2
-# CPU (with the SmallCNN retrained), then the book-build tests (BUILD_TESTS); and the book build (every chapter executed on this CPU's native
-# code paths) followed at once by the browser tests, which also compare the book's native execution
-# with the committed outputs of every nbval-checked cell (tests/browser/test_book_outputs.py, nbval's
-# comparison without re-executing). `make nbval` (native) and `make nbval-sse4` stay available.
+# CPU (with the SmallCNN retrained), then the book-build tests (BUILD_TESTS); and the book build
+# (every chapter executed on this CPU's native code paths) followed at once by the browser tests,
+# which also compare the book's native execution with the committed outputs of every nbval-checked
+# cell (tests/browser/test_book_outputs.py, nbval's comparison without re-executing). `make nbval` (native) and `make nbval-sse4` stay available.
 test: lint
 	@echo "side by side: unit tests | nbval (emulated AVX2), then book-build tests | book build, then browser tests; each prints its log when it ends"
 	@start=$$(date +%s); \
