@@ -149,7 +149,8 @@ screenshots: book
 # CPU (with the SmallCNN retrained), then the book-build tests (BUILD_TESTS); and the book build
 # (every chapter executed on this CPU's native code paths) followed at once by the browser tests,
 # which also compare the book's native execution with the committed outputs of every nbval-checked
-# cell (tests/browser/test_book_outputs.py, nbval's comparison without re-executing). `make nbval` (native) and `make nbval-sse4` stay available.
+# cell (tests/browser/test_book_outputs.py, nbval's comparison without re-executing). `make nbval`
+# (native) and `make nbval-sse4` stay available.
 test: lint
 	@echo "side by side: unit tests | nbval (emulated AVX2), then book-build tests | book build, then browser tests; each prints its log when it ends"
 	@start=$$(date +%s); \
