@@ -129,13 +129,16 @@ class Pages:
     def release(self, page) -> None:
         """Give ``page`` back: its handlers off, the site's storage cleared, ``about:blank``.
 
-        The storage is cleared after the page is left (its unload handlers write to it: the theme
-        keeps the sidebar's scroll position), from an empty document of the same origin."""
+        The storage of an ``http`` origin is cleared after the page is left (its unload handlers
+        write to it: the theme keeps the sidebar's scroll position), from an empty document of the
+        same origin; a ``file:`` page's storage just before it is left."""
         self.held.pop(page, None)
         if page.is_closed():
             return
         parts = urlsplit(page.url)
         try:
+            if parts.scheme == "file":  # no empty document to load there: cleared before leaving
+                page.evaluate("() => { try { localStorage.clear(); sessionStorage.clear(); } catch (e) {} }")
             page.goto("about:blank")
             if parts.scheme in ("http", "https"):
                 self.held[page] = (lambda route: route.fulfill(body=RESET_HTML, content_type="text/html"), {})
