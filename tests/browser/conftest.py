@@ -73,7 +73,7 @@ RESET_HTML = "<!doctype html><title>reset</title>"
 class Pages:
     """Browser tabs reused from test to test: a tab of a fresh browser context cost ~1.8 CPU-s
     more per load than a live tab navigating (Chromium starts a renderer process and a JavaScript
-    engine for every new tab), about a third of the browser tests' CPU time.
+    engine for every new tab): a fifth to a third of the browser tests' CPU time, as measured.
 
     Each tab has a browser context (a window) of its own, so a tab held by one test is never a
     background tab of another (focus, timers and animation frames as for a single tab).

@@ -215,9 +215,9 @@ def _one_lab_page(pages, server):
 
 @pytest.fixture()
 def shared_tab(_one_lab_page):
-    """One lab page for the agreement, labelling and keyboard tests (a load costs ~3.5 CPU-s): each
-    test sets every control it depends on and checks the panel's settings and kernel, so a leftover
-    state fails, not hides. Played at :data:`SHARED_RATE` steps/s (the results do not depend on
+    """One lab page for the agreement, labelling and keyboard tests (a load costs ~2 CPU-s even in
+    a reused tab): each test sets every control it depends on and checks the panel's settings and
+    kernel, so a leftover state fails, not hides. Played at :data:`SHARED_RATE` steps/s (the results do not depend on
     the rate; :func:`test_speed_3x3_on_201x201` measures the default rate on a page of its own)."""
     _one_lab_page.errors.clear()
     _one_lab_page.outside.clear()
