@@ -230,3 +230,18 @@ def test_initial_needs_no_deterministic_mode_and_keeps_the_global_generator(monk
     model = smallcnn.initial()
     assert torch.equal(torch.get_rng_state(), state)
     assert model.conv1.weight.dtype == torch.float64
+
+
+def test_the_ship_tool_trains_under_the_makefiles_avx2_emulation() -> None:
+    """``tools/ship_smallcnn.py`` must train on the code path ``make test`` retrains on: its
+    ``EMULATE_AVX2`` is the Makefile's (a native AVX-512 or SSE4 run differs in the last bits)."""
+    import importlib.util
+
+    root = Path(__file__).resolve().parents[1]
+    spec = importlib.util.spec_from_file_location("ship_smallcnn", root / "tools" / "ship_smallcnn.py")
+    tool = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(tool)
+    line = next(line for line in (root / "Makefile").read_text().splitlines()
+                if line.startswith("EMULATE_AVX2 :="))
+    makefile = dict(item.split("=", 1) for item in line.split(":=", 1)[1].split())
+    assert makefile and tool.EMULATE_AVX2 == makefile
