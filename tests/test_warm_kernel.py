@@ -116,6 +116,26 @@ def test_the_build_merges_a_stream_that_arrives_in_pieces(server, tmp_path):
         [("stream", "stdout", "first half, second half\n")]
 
 
+@pytest.mark.parametrize("kernel", ["python3", warm_kernel.KERNEL_NAME])
+def test_the_build_connects_its_kernels_over_private_unix_sockets(server, tmp_path, kernel):
+    """Not over TCP ports, which another process can take between the manager picking them and the
+    kernel binding them (seen on a busy machine: ``Address already in use``, the build failed), and
+    not in the notebook's folder: in a folder of the execution's own, removed afterwards."""
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell(
+        "import json\nfrom ipykernel.connect import get_connection_info\n"
+        "info = json.loads(get_connection_info())\nprint(info['transport'], info['ip'])")]
+    path = tmp_path / "chapter.ipynb"
+    nbformat.write(nb, path)
+    _, text, _, error = infomech_site.execute_notebook(str(path), 60, False, kernel)
+    assert error is None
+    transport, ip = nbformat.reads(text, as_version=4).cells[0].outputs[0]["text"].split()
+    assert transport == "ipc"
+    assert os.path.isabs(ip) and Path(ip).parent.name.startswith("infomech-kernel-")
+    assert not Path(ip).parent.exists()  # removed with its sockets
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["chapter.ipynb"]
+
+
 def test_a_warm_kernel_gives_what_a_cold_kernel_gives(server, tmp_path):
     cold = _run("python3", tmp_path)
     warm = _run(warm_kernel.KERNEL_NAME, tmp_path)

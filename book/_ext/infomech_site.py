@@ -42,6 +42,7 @@ import platform
 import re
 import shutil
 import sys
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -311,11 +312,30 @@ def execute_notebook(path: str, timeout: int | None, allow_errors: bool,
 
     nb = nbformat.read(path, as_version=4)
     extra = {"kernel_name": kernel_name} if kernel_name else {}
-    result = single_nb_execution(nb, cwd=str(Path(path).parent), timeout=timeout,
-                                 allow_errors=allow_errors, meta_override=True,
-                                 coalesce_streams=True, **extra)
+    with tempfile.TemporaryDirectory(prefix="infomech-kernel-") as sockets:
+        result = single_nb_execution(nb, cwd=str(Path(path).parent), timeout=timeout,
+                                     allow_errors=allow_errors, meta_override=True,
+                                     coalesce_streams=True, config=kernel_transport(sockets),
+                                     **extra)
     error = None if result.err is None else f"{type(result.err).__name__}: {result.err}"
     return path, nbformat.writes(nb), float(result.time), error
+
+
+def kernel_transport(folder: str) -> Any:
+    """Kernel-manager settings that connect a kernel over Unix sockets in ``folder`` (private to
+    one execution), not over TCP.
+
+    Over TCP (Jupyter's default) the manager picks five free ports, closes them and writes them to
+    the connection file, and the kernel binds them later: two chapters starting side by side, or any
+    other process on the machine, can take a port in between. On a slow, busy machine that window
+    is long enough to be hit (seen once: ``ZMQError: Address already in use``, the kernel died
+    before its first reply and the build failed). A socket path in a folder of its own cannot be
+    taken; it also leaves no ``kernel-ipc-*`` files in the notebook's folder, which is where
+    Jupyter's default IPC path, relative to the kernel's working directory, would put them.
+    """
+    from traitlets.config import Config
+
+    return Config({"KernelManager": {"transport": "ipc", "ip": os.path.join(folder, "kernel")}})
 
 
 def store_execution(cache_dir: Path, path: str, text: str, seconds: float) -> None:
