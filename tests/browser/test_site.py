@@ -346,6 +346,15 @@ def _show_width(tab, width: int, height: int = 900) -> None:
     tab.set_viewport_size({"width": width, "height": height})
     tab.wait_for_function(f"window.innerWidth === {width}", timeout=10_000)
     tab.evaluate("new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))")
+    # the theme's sidebars slide to their new place in CSS transitions: a 390 px shot of the lab
+    # page once caught both of them mid-slide, over the text
+    tab.wait_for_function(f"({RUNNING_TRANSITIONS}).length === 0", timeout=10_000)
+
+
+#: The CSS transitions still running in the page (what each animates, and on what).
+RUNNING_TRANSITIONS = ("document.getAnimations().filter(a => a instanceof CSSTransition && "
+                       "a.playState === 'running').map(a => `${a.transitionProperty} on "
+                       "${a.effect && a.effect.target ? a.effect.target.className : '?'}`)")
 
 
 def _show_theme(tab, theme: str) -> None:
@@ -440,3 +449,19 @@ def test_audit_negative_control(pages, server) -> None:
     assert "0.0" in state["stray"], state["stray"]
     assert state["overflow"], "a 400-character unwrapped line did not count as overflow"
     assert state["dangling"], "a page ending with a colon did not count as dangling"
+
+
+@pytest.mark.parametrize("page", ["book/lab.html", "book/intro.html"])
+def test_a_resized_view_waits_for_the_sidebars_to_settle(pages, server, page: str) -> None:
+    """The audits and screenshots change a page's width in place (:func:`views`); the sidebars then
+    move in CSS transitions, and a view is only looked at once they have ended."""
+    tab, _ = _open(pages, server, page, 1280, "dark")
+    try:
+        tab.set_viewport_size({"width": 390, "height": 900})
+        tab.wait_for_function("window.innerWidth === 390", timeout=10_000)
+        assert tab.evaluate(RUNNING_TRANSITIONS), "no transition to wait for: this test cannot fail"
+        _show_width(tab, 1280)
+        _show_width(tab, 390)
+        assert tab.evaluate(RUNNING_TRANSITIONS) == []
+    finally:
+        pages.release(tab)
