@@ -457,10 +457,13 @@ def test_a_resized_view_waits_for_the_sidebars_to_settle(pages, server, page: st
     move in CSS transitions, and a view is only looked at once they have ended."""
     tab, _ = _open(pages, server, page, 1280, "dark")
     try:
+        # the theme's own transitions are short enough to end unseen on a fast machine: slowed
+        # here, so that one is certainly running when the width has changed
+        tab.add_style_tag(content=".bd-sidebar-primary, .bd-sidebar-secondary "
+                                  "{ transition-duration: 1.5s !important; }")
         tab.set_viewport_size({"width": 390, "height": 900})
         tab.wait_for_function("window.innerWidth === 390", timeout=10_000)
         assert tab.evaluate(RUNNING_TRANSITIONS), "no transition to wait for: this test cannot fail"
-        _show_width(tab, 1280)
         _show_width(tab, 390)
         assert tab.evaluate(RUNNING_TRANSITIONS) == []
     finally:
