@@ -33,6 +33,41 @@ def pytest_collection_modifyitems(session, config, items):
 _WARM: dict = {}
 
 
+# ------------------------------------------------------------------ kernels on Unix sockets
+# nbval's kernels connect over Unix sockets in a folder of their own, as the book build's do
+# (book/_ext/infomech_site.py, kernel_transport): over TCP the manager picks free ports, closes them
+# and the kernel binds them later, and another process on the machine can take one in between
+# (seen in a busy build: "Address already in use", the kernel died). nbval starts every kernel
+# through nbval.kernel.KernelManager (nbval is pinned in requirements/lock.txt), so that name is
+# given a subclass that sets the transport; the folders are removed when the session ends.
+_SOCKET_DIRS: list = []
+
+
+def _kernels_on_unix_sockets() -> None:
+    import os
+    import tempfile
+
+    try:
+        import nbval.kernel
+    except ImportError:  # pragma: no cover (nbval is a dev dependency)
+        return
+    base = nbval.kernel.KernelManager
+    if getattr(base, "infomech_unix_sockets", False):
+        return
+
+    class UnixSocketKernelManager(base):
+        infomech_unix_sockets = True
+
+        def __init__(self, **kwargs):
+            folder = tempfile.mkdtemp(prefix="infomech-kernel-")
+            _SOCKET_DIRS.append(folder)
+            kwargs.setdefault("transport", "ipc")
+            kwargs.setdefault("ip", os.path.join(folder, "kernel"))
+            super().__init__(**kwargs)
+
+    nbval.kernel.KernelManager = UnixSocketKernelManager
+
+
 def pytest_configure(config):
     import os
 
@@ -42,6 +77,7 @@ def pytest_configure(config):
     from infomech.publish import FIGURES_ENV
 
     os.environ.setdefault(FIGURES_ENV, "check")
+    _kernels_on_unix_sockets()
     if getattr(config.option, "nbval_kernel_name", None) != "infomech-warm":
         return
     import sys
@@ -54,6 +90,10 @@ def pytest_configure(config):
 
 
 def pytest_unconfigure(config):
+    import shutil
+
+    while _SOCKET_DIRS:
+        shutil.rmtree(_SOCKET_DIRS.pop(), ignore_errors=True)
     if not _WARM:
         return
     counts = _WARM["module"].stop_server(_WARM.pop("server"))
