@@ -89,29 +89,30 @@ def test_one_chapter_or_warm_kernels_off_means_cold_kernels(monkeypatch):
         infomech_site.start_warm_kernels(6)
 
 
-def test_the_build_executes_a_chapter_in_a_warm_kernel(server, tmp_path):
+def _build_executes(tmp_path: Path, source: str, kernel: str = warm_kernel.KERNEL_NAME) -> list:
+    """The outputs of a one-cell notebook ``tmp_path/chapter.ipynb`` holding ``source``, executed as
+    the book build executes a chapter (``infomech_site.execute_notebook``) in ``kernel``."""
     nb = nbformat.v4.new_notebook()
-    nb.cells = [nbformat.v4.new_code_cell("import os\nprint(os.getppid(), os.getcwd())")]
+    nb.cells = [nbformat.v4.new_code_cell(source)]
     path = tmp_path / "chapter.ipynb"
     nbformat.write(nb, path)
-    _, text, _, error = infomech_site.execute_notebook(str(path), 60, False, warm_kernel.KERNEL_NAME)
+    _, text, _, error = infomech_site.execute_notebook(str(path), 60, False, kernel)
     assert error is None
-    ppid, cwd = nbformat.reads(text, as_version=4).cells[0].outputs[0]["text"].split()
+    return nbformat.reads(text, as_version=4).cells[0].outputs
+
+
+def test_the_build_executes_a_chapter_in_a_warm_kernel(server, tmp_path):
+    outputs = _build_executes(tmp_path, "import os\nprint(os.getppid(), os.getcwd())")
+    ppid, cwd = outputs[0]["text"].split()
     assert int(ppid) == server.pid and cwd == str(tmp_path)  # forked by the server, in its folder
 
 
 def test_the_build_merges_a_stream_that_arrives_in_pieces(server, tmp_path):
     """One line written in two pieces, with ipykernel's flush between them, is one output in the
     executed notebook (on a busy machine the timer alone splits a print() this way)."""
-    nb = nbformat.v4.new_notebook()
-    nb.cells = [nbformat.v4.new_code_cell(
-        "import sys, time\nsys.stdout.write('first half, '); sys.stdout.flush(); time.sleep(0.3)\n"
-        "print('second half')")]
-    path = tmp_path / "chapter.ipynb"
-    nbformat.write(nb, path)
-    _, text, _, error = infomech_site.execute_notebook(str(path), 60, False, warm_kernel.KERNEL_NAME)
-    assert error is None
-    outputs = nbformat.reads(text, as_version=4).cells[0].outputs
+    outputs = _build_executes(
+        tmp_path, "import sys, time\nsys.stdout.write('first half, '); sys.stdout.flush(); "
+        "time.sleep(0.3)\nprint('second half')")
     assert [(o["output_type"], o["name"], o["text"]) for o in outputs] == \
         [("stream", "stdout", "first half, second half\n")]
 
@@ -121,15 +122,10 @@ def test_the_build_connects_its_kernels_over_private_unix_sockets(server, tmp_pa
     """Not over TCP ports, which another process can take between the manager picking them and the
     kernel binding them (seen on a busy machine: ``Address already in use``, the build failed), and
     not in the notebook's folder: in a folder of the execution's own, removed afterwards."""
-    nb = nbformat.v4.new_notebook()
-    nb.cells = [nbformat.v4.new_code_cell(
-        "import json\nfrom ipykernel.connect import get_connection_info\n"
-        "info = json.loads(get_connection_info())\nprint(info['transport'], info['ip'])")]
-    path = tmp_path / "chapter.ipynb"
-    nbformat.write(nb, path)
-    _, text, _, error = infomech_site.execute_notebook(str(path), 60, False, kernel)
-    assert error is None
-    transport, ip = nbformat.reads(text, as_version=4).cells[0].outputs[0]["text"].split()
+    outputs = _build_executes(
+        tmp_path, "import json\nfrom ipykernel.connect import get_connection_info\n"
+        "info = json.loads(get_connection_info())\nprint(info['transport'], info['ip'])", kernel)
+    transport, ip = outputs[0]["text"].split()
     assert transport == "ipc"
     assert os.path.isabs(ip) and Path(ip).parent.name.startswith("infomech-kernel-")
     assert not Path(ip).parent.exists()  # removed with its sockets
